@@ -1,0 +1,93 @@
+"""The ``edlbench`` command line: one subcommand per pipeline step (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from edlbench import __version__
+from edlbench.errors import InputError
+
+Handler = Callable[[argparse.Namespace], None]
+
+
+def _build(args: argparse.Namespace) -> None:
+    from edlbench.build import BuildConfig, build_all
+    from edlbench.config import load_params, make
+
+    cfg = make(BuildConfig, load_params(args.params), "build", metal=args.metal, repeats=args.repeats,
+               layers=args.layers, gap=args.gap, ion=args.ion, n_ions=args.n_ions, seed=args.seed)
+    for path in build_all(cfg, args.outdir):
+        print(path)
+
+
+def _profiles(args: argparse.Namespace) -> None:
+    from edlbench.config import load_params, make
+    from edlbench.profiles import ProfileConfig, profiles_file
+
+    cfg = make(ProfileConfig, load_params(args.params), "profiles", dz=args.dz, z_max=args.z_max,
+               n_blocks=args.blocks, layer_cutoff=args.layer_cutoff, frame_interval=args.frame_interval)
+    profiles_file(args.trajectory, args.output, cfg, model=args.model, train_set=args.train_set,
+                  seed=args.seed, start=args.start, stride=args.stride)
+    print(args.output)
+
+
+def _aggregate(args: argparse.Namespace) -> None:
+    from edlbench.aggregate import aggregate
+    from edlbench.contract import write
+
+    write(aggregate(args.files), args.output, "results")
+    print(args.output)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="edlbench", description=__doc__)
+    p.add_argument("--version", action="version", version=f"edlbench {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help, description=help)
+        c.add_argument("--params", type=Path, help="params YAML (e.g. params/test.yaml)")
+        c.set_defaults(handler=handler)
+        return c
+
+    c = command("build", _build, "starting structures: fcc(111) slab + water + n ions, one extxyz per charge state")
+    c.add_argument("-o", "--outdir", type=Path, default=Path("."), help="output folder (default .)")
+    c.add_argument("--metal", help="electrode element (default Au)")
+    c.add_argument("--repeats", type=int, nargs=2, help="lateral repeats (second must be even)")
+    c.add_argument("--layers", type=int, help="metal layers")
+    c.add_argument("--gap", type=float, help="surface-to-surface liquid thickness, Å")
+    c.add_argument("--ion", help="counter-ion element (default Na)")
+    c.add_argument("--n-ions", type=int, nargs="+", help="charge states (ions per cell)")
+    c.add_argument("--seed", type=int, help="packmol seed")
+
+    c = command("profiles", _profiles, "water/ion profiles along the surface normal from a trajectory")
+    c.add_argument("trajectory", type=Path, help="any ASE-readable trajectory or an edlbench .nc trajectory")
+    c.add_argument("-o", "--output", type=Path, default=Path("profiles.nc"))
+    c.add_argument("--model", default="reference")
+    c.add_argument("--train-set", default="none")
+    c.add_argument("--seed", type=int, default=0, help="seed of the model that ran the MD")
+    c.add_argument("--start", type=int, default=0, help="first frame (skip equilibration)")
+    c.add_argument("--stride", type=int, default=1)
+    c.add_argument("--dz", type=float, help="bin width, Å (default 0.1)")
+    c.add_argument("--z-max", type=float, help="profile range from the surface, Å (default 10)")
+    c.add_argument("--blocks", type=int, help="blocks for standard errors (default 10)")
+    c.add_argument("--layer-cutoff", type=float, help="first-layer bound, Å (default: first minimum of rho_O)")
+    c.add_argument("--frame-interval", type=float, help="ps between frames (default: from the trajectory)")
+
+    c = command("aggregate", _aggregate, "stack profiles.nc and errors.nc files into results.nc")
+    c.add_argument("files", nargs="+", type=Path)
+    c.add_argument("-o", "--output", type=Path, default=Path("results.nc"))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except InputError as exc:
+        print(f"edlbench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0

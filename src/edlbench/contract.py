@@ -1,0 +1,143 @@
+"""The NetCDF data contract (DESIGN.md §5): variable specs, validation and atomic writes.
+
+Three kinds of file, told apart by the global attribute ``edlbench_kind``:
+
+- ``profiles``: one MD run; dims z, cos_bin, lag; scalar coords model, train_set, n_ion,
+  sigma, seed.
+- ``errors``: one trained model; dim n_ion (test charge); scalar coords model, train_set, seed.
+- ``results``: the aggregate; profiles on model × train_set × n_ion, errors on
+  model × train_set × n_ion × seed.
+
+Every variable carries CF ``units`` and ``long_name``; ``status`` is a CF flag variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from edlbench import provenance
+from edlbench.errors import InputError
+from edlbench.files import atomic_output, existing
+
+Spec = dict[str, tuple[str, str]]  # name -> (units, long_name)
+
+COORDS: Spec = {
+    "z": ("angstrom", "height above the metal surface plane"),
+    "cos_bin": ("1", "cosine of the water dipole angle to the surface normal (bin centre)"),
+    "lag": ("ps", "time lag"),
+    "n_ion": ("1", "number of counter-ions (charge state)"),
+    "sigma": ("uC cm-2", "metal surface charge density"),
+    "model": ("", "model (backend) name; 'reference' for the reference"),
+    "train_set": ("", "training set"),
+    "seed": ("1", "model seed (committee member)"),
+}
+
+_PROFILES = {
+    "rho_O": ("g cm-3", "water density from oxygen positions"),
+    "rho_H": ("g cm-3", "water density from hydrogen positions"),
+    "rho_water": ("g cm-3", "water mass density"),
+    "rho_ion": ("nm-3", "ion number density"),
+    "c_ion": ("mol L-1", "ion molar concentration"),
+    "cos_theta": ("1", "mean cosine of the water dipole angle to the surface normal"),
+    "p_cos_theta_layer1": ("1", "probability density of cos(theta) in the first water layer"),
+    "dipole_acf": ("1", "first-layer water dipole autocorrelation"),
+}
+PROFILE_VARS: Spec = {
+    **_PROFILES,
+    **{f"{k}_sem": (u, f"standard error of {ln} (block average)") for k, (u, ln) in _PROFILES.items()},
+    "ion_closest_approach": ("angstrom", "ion distance of closest approach to the surface plane"),
+    "layer1_cutoff": ("angstrom", "upper bound of the first water layer"),
+    "gap": ("angstrom", "mean plane-to-plane thickness of the liquid"),
+    "n_frames": ("1", "number of analysed frames"),
+    "time_ps": ("ps", "analysed trajectory length"),
+    "status": ("1", "run status"),
+    "status_step": ("1", "MD step at which the run stopped (-1: ran to the end)"),
+}
+ERROR_VARS: Spec = {
+    "rmse_energy": ("meV atom-1", "root-mean-square energy error per atom"),
+    "mae_energy": ("meV atom-1", "mean absolute energy error per atom"),
+    "rmse_force": ("meV angstrom-1", "root-mean-square force component error"),
+    "mae_force": ("meV angstrom-1", "mean absolute force component error"),
+    "n_frames": ("1", "number of test frames"),
+}
+STATUS = {"missing": -1, "ok": 0, "unstable": 1, "skipped": 2}
+#: Derived metrics of results.nc (filled in by edlbench.aggregate).
+RESULT_VARS: Spec = {
+    "n_test_frames": ("1", "number of test frames"),
+    "md_seed": ("1", "seed of the model that ran the MD"),
+}
+KINDS = {
+    "profiles": (("model", "train_set", "n_ion", "sigma", "seed"), ("rho_O", "rho_H", "rho_water", "rho_ion", "cos_theta", "p_cos_theta_layer1", "dipole_acf", "status", "n_frames", "time_ps")),
+    "errors": (("model", "train_set", "seed", "n_ion"), ("rmse_energy", "rmse_force", "mae_energy", "mae_force", "n_frames")),
+    "results": (("model", "train_set", "n_ion", "sigma"), ("rho_O", "cos_theta", "status")),
+}
+
+
+def annotate(ds: xr.Dataset) -> xr.Dataset:
+    """Attach CF units/long_name to every known variable and coordinate; status flags."""
+    specs = {**COORDS, **PROFILE_VARS, **ERROR_VARS, **RESULT_VARS}
+    for name in list(ds.variables):
+        base = name
+        if name not in specs and name.startswith("ref_"):
+            base = name[4:]
+        if base in specs:
+            units, long_name = specs[base]
+            if units:
+                ds[name].attrs["units"] = units
+            ds[name].attrs["long_name"] = long_name
+    if "status" in ds:
+        ds["status"].attrs.update(flag_values=np.array(list(STATUS.values()), "i1"), flag_meanings=" ".join(STATUS))
+        ds["status"].attrs.pop("units", None)
+    return ds
+
+
+
+def validate(ds: xr.Dataset, kind: str, where: str) -> None:
+    """Raise InputError (one line, naming `where`) unless `ds` satisfies the `kind` contract."""
+    if kind not in KINDS:
+        raise InputError(f"{where}: unknown file kind {kind!r}")
+    coords, variables = KINDS[kind]
+    if ds.attrs.get("edlbench_kind") != kind:
+        raise InputError(f"{where}: not an edlbench {kind} file (edlbench_kind={ds.attrs.get('edlbench_kind')!r})")
+    for name in coords:
+        if name not in ds.coords:
+            raise InputError(f"{where}: missing coordinate {name!r}")
+    for name in variables:
+        if name not in ds:
+            raise InputError(f"{where}: missing variable {name!r}")
+        if name != "status" and "units" not in ds[name].attrs:
+            raise InputError(f"{where}: variable {name!r} has no units attribute")
+    for name in ("edlbench_version", "git_commit", "created"):
+        if name not in ds.attrs:
+            raise InputError(f"{where}: missing provenance attribute {name!r}")
+
+
+def write(ds: xr.Dataset, path: str | Path, kind: str, params: dict | None = None, seed: int | None = None) -> Path:
+    """Annotate, stamp provenance, validate and atomically write `ds` as a `kind` file."""
+    ds = annotate(ds.copy())
+    ds.attrs.update(provenance.attributes(params, seed))
+    ds.attrs["edlbench_kind"] = kind
+    ds.attrs["Conventions"] = "CF-1.8"
+    validate(ds, kind, str(path))
+    with atomic_output(path) as tmp:
+        ds.to_netcdf(tmp, engine="netcdf4")
+    return Path(path)
+
+
+def load(path: str | Path, kind: str) -> xr.Dataset:
+    """Open and validate a contract file; InputError names the file and what is wrong."""
+    path = existing(path, f"{kind} file")
+    try:
+        ds = xr.open_dataset(path).load()
+    except Exception as exc:  # netCDF4/xarray raise many types for unreadable files
+        raise InputError(f"{path}: not a readable NetCDF file ({type(exc).__name__})") from None
+    validate(ds, kind, str(path))
+    return ds
+
+
+def run_coords(ds: xr.Dataset, model: str, train_set: str, n_ion: int, sigma: float, seed: int) -> xr.Dataset:
+    """Attach the scalar coordinates that identify one profiles run."""
+    return ds.assign_coords(model=model, train_set=train_set, n_ion=int(n_ion), sigma=float(sigma), seed=int(seed))

@@ -1,0 +1,143 @@
+"""Trajectories: read any ASE trajectory into arrays; write our compact NetCDF trajectory.
+
+Our format follows the AMBER NetCDF trajectory convention (readable by ASE's
+``NetCDFTrajectory``, VMD, MDAnalysis): ``coordinates`` (frame, atom, spatial) float32 Å,
+``cell_lengths`` Å, ``cell_angles`` degrees, ``time`` ps, ``atom_types`` atomic numbers, plus
+per-frame thermo variables and the run's metadata as the JSON global attribute
+``edlbench_info``. Frames are appended and flushed as the run goes, so a killed run keeps
+every frame written so far.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import netCDF4
+import numpy as np
+from ase import Atoms
+from ase.data import chemical_symbols
+from ase.geometry import cell_to_cellpar, cellpar_to_cell
+from ase.io import read
+
+from edlbench.errors import InputError
+from edlbench.files import existing
+
+
+@dataclass
+class Frames:
+    """A trajectory as arrays: positions (F, N, 3) Å, cells (F, 3, 3) Å, times (F,) ps or None."""
+
+    path: Path
+    symbols: list[str]
+    positions: np.ndarray
+    cells: np.ndarray
+    times: np.ndarray | None
+    info: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+
+def _is_ours(path: Path) -> bool:
+    return path.suffix == ".nc"
+
+
+def _read_ours(path: Path, index: slice) -> Frames:
+    with netCDF4.Dataset(path) as nc:
+        if "coordinates" not in nc.variables:
+            raise InputError(f"{path}: not a trajectory (no 'coordinates' variable)")
+        numbers = np.asarray(nc.variables["atom_types"][:])
+        pos = np.asarray(nc.variables["coordinates"][index], dtype=float)
+        lengths = np.asarray(nc.variables["cell_lengths"][index], dtype=float)
+        angles = np.asarray(nc.variables["cell_angles"][index], dtype=float)
+        times = np.asarray(nc.variables["time"][index], dtype=float) if "time" in nc.variables else None
+        info = json.loads(nc.getncattr("edlbench_info")) if "edlbench_info" in nc.ncattrs() else {}
+    cells = np.array([cellpar_to_cell(np.r_[l, a]) for l, a in zip(lengths, angles)]).reshape(-1, 3, 3)
+    return Frames(path, [chemical_symbols[z] for z in numbers], pos, cells, times, info)
+
+
+def _read_ase(path: Path, index: slice) -> Frames:
+    try:
+        images = read(path, index=index)
+    except Exception as exc:  # ASE raises many types for unreadable files
+        raise InputError(f"{path}: cannot read trajectory ({type(exc).__name__}: {exc})") from None
+    if not images:
+        raise InputError(f"{path}: no frames")
+    symbols = images[0].get_chemical_symbols()
+    for k, atoms in enumerate(images):
+        if atoms.get_chemical_symbols() != symbols:
+            raise InputError(f"{path}: frame {k} has different atoms than frame 0 (same atoms in the same order are required)")
+        if not atoms.pbc.all():
+            raise InputError(f"{path}: frame {k} is not periodic in x, y and z")
+    times = np.array([a.info["time"] for a in images], float) if all("time" in a.info for a in images) else None
+    info = {k: v for k, v in images[0].info.items() if isinstance(v, (int, float, str))}
+    return Frames(
+        path,
+        symbols,
+        np.array([a.positions for a in images]),
+        np.array([a.cell.array for a in images]),
+        times,
+        info,
+    )
+
+
+def read_frames(path: str | Path, start: int = 0, stop: int | None = None, stride: int = 1) -> Frames:
+    """Frames start:stop:stride of any ASE-readable trajectory or our NetCDF trajectory."""
+    path = existing(path, "trajectory")
+    index = slice(start, stop, stride)
+    frames = _read_ours(path, index) if _is_ours(path) else _read_ase(path, index)
+    if len(frames) == 0:
+        raise InputError(f"{path}: no frames in {start}:{stop}:{stride}")
+    return frames
+
+
+class TrajectoryWriter:
+    """Append frames (and per-frame thermo scalars) to an AMBER-convention NetCDF file."""
+
+    def __init__(self, path: str | Path, atoms: Atoms, info: dict, thermo: dict[str, str]):
+        """`thermo` maps a per-frame variable name to its units (e.g. {"temperature": "K"})."""
+        self.path = Path(path)
+        self.nc = netCDF4.Dataset(self.path, "w", format="NETCDF4")
+        nc = self.nc
+        nc.Conventions = "AMBER"
+        nc.ConventionVersion = "1.0"
+        nc.program = "edlbench"
+        nc.edlbench_info = json.dumps(info)
+        nc.createDimension("frame", None)
+        nc.createDimension("atom", len(atoms))
+        nc.createDimension("spatial", 3)
+        nc.createDimension("cell_spatial", 3)
+        nc.createDimension("cell_angular", 3)
+        nc.createVariable("spatial", "S1", ("spatial",))[:] = np.array(list("xyz"), "S1")
+        nc.createVariable("atom_types", "i4", ("atom",))[:] = atoms.numbers
+        coords = nc.createVariable("coordinates", "f4", ("frame", "atom", "spatial"), zlib=True)
+        coords.units = "angstrom"
+        nc.createVariable("cell_lengths", "f8", ("frame", "cell_spatial")).units = "angstrom"
+        nc.createVariable("cell_angles", "f8", ("frame", "cell_angular")).units = "degree"
+        nc.createVariable("time", "f8", ("frame",)).units = "picosecond"
+        for name, units in thermo.items():
+            nc.createVariable(name, "f8", ("frame",)).units = units
+        self.n = 0
+
+    def append(self, atoms: Atoms, time_ps: float, **thermo: float) -> None:
+        i = self.n
+        self.nc.variables["coordinates"][i] = atoms.positions
+        par = cell_to_cellpar(atoms.cell.array)
+        self.nc.variables["cell_lengths"][i] = par[:3]
+        self.nc.variables["cell_angles"][i] = par[3:]
+        self.nc.variables["time"][i] = time_ps
+        for name, value in thermo.items():
+            self.nc.variables[name][i] = value
+        self.nc.sync()
+        self.n += 1
+
+    def close(self) -> None:
+        self.nc.close()
+
+    def __enter__(self) -> TrajectoryWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
