@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +99,8 @@ def _water_template() -> Atoms:
 
 
 def _packmol() -> str:
-    exe = shutil.which("packmol")
+    """packmol on PATH, or the one the PyPI wheel installed beside this Python."""
+    exe = shutil.which("packmol") or shutil.which("packmol", path=str(Path(sys.executable).parent))
     if exe is None:
         raise InputError("build: the packmol executable is not on PATH (pip install packmol)")
     return exe

@@ -131,7 +131,8 @@ def load(path: str | Path, kind: str) -> xr.Dataset:
     """Open and validate a contract file; InputError names the file and what is wrong."""
     path = existing(path, f"{kind} file")
     try:
-        ds = xr.open_dataset(path).load()
+        with xr.open_dataset(path) as opened:
+            ds = opened.load()
     except Exception as exc:  # netCDF4/xarray raise many types for unreadable files
         raise InputError(f"{path}: not a readable NetCDF file ({type(exc).__name__})") from None
     validate(ds, kind, str(path))

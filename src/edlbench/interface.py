@@ -50,29 +50,42 @@ def heights(z: np.ndarray, z_low: np.ndarray, lz: np.ndarray) -> np.ndarray:
     return np.mod(z - z_low[:, None], lz[:, None])
 
 
+def _assign(pos: np.ndarray, cells: np.ndarray, o_idx: np.ndarray, h_idx: np.ndarray, where: str, f0: int) -> np.ndarray:
+    """Full nearest-O search for frames `pos` (C, N, 3): H indices (C, n_O, 2) or InputError."""
+    n_o = len(o_idx)
+    d = wrap_vectors(pos[:, h_idx, None, :] - pos[:, None, o_idx, :], cells[:, None, None])
+    r2 = np.einsum("fhoi,fhoi->fho", d, d)
+    owner = np.argmin(r2, axis=2)
+    rmin = np.sqrt(np.take_along_axis(r2, owner[..., None], axis=2)[..., 0])
+    bad = rmin > R_OH_MAX
+    if bad.any():
+        f, h = np.argwhere(bad)[0]
+        raise InputError(f"{where}: frame {f0 + f}: H atom {h_idx[h]} is {rmin[f, h]:.2f} Å from the nearest O (not an intact water)")
+    offset = owner + n_o * np.arange(len(pos))[:, None]
+    counts = np.bincount(offset.ravel(), minlength=len(pos) * n_o).reshape(len(pos), n_o)
+    if np.any(counts != 2):
+        f, o = np.argwhere(counts != 2)[0]
+        raise InputError(f"{where}: frame {f0 + f}: O atom {o_idx[o]} has {counts[f, o]} H within {R_OH_MAX} Å (not an intact water)")
+    return h_idx[np.argsort(owner, axis=1, kind="stable")].reshape(len(pos), n_o, 2)
+
+
 def water_hydrogens(positions: np.ndarray, cells: np.ndarray, o_idx: np.ndarray, h_idx: np.ndarray,
-                    where: str, chunk_bytes: float = 2e8) -> np.ndarray:
-    """Indices (F, n_O, 2) of the two H of every water O in every frame."""
+                    where: str) -> np.ndarray:
+    """Indices (F, n_O, 2) of the two H of every water O in every frame.
+
+    The full nearest-O search runs on frame 0; every frame then checks that each O still holds
+    its two H within R_OH_MAX, and frames that fail are searched again in full (a proton hop is
+    re-assigned, a broken water is an error). Within R_OH_MAX an H can only be mis-assigned if it
+    is that close to two O at once (O–O < 2.6 Å), which intact liquid water never shows.
+    """
     n_f, n_o, n_h = len(positions), len(o_idx), len(h_idx)
     if n_h != 2 * n_o:
         raise InputError(f"{where}: {n_o} O and {n_h} H atoms are not intact waters (need 2 H per O)")
-    out = np.empty((n_f, n_o, 2), dtype=np.int64)
-    step = max(1, int(chunk_bytes // (24 * n_o * n_h + 1)))
-    for f0 in range(0, n_f, step):
-        pos = positions[f0:f0 + step]
-        d = pos[:, h_idx, None, :] - pos[:, None, o_idx, :]
-        d = wrap_vectors(d, cells[f0:f0 + step, None, None])
-        r2 = np.einsum("fhoi,fhoi->fho", d, d)
-        owner = np.argmin(r2, axis=2)
-        rmin = np.sqrt(np.take_along_axis(r2, owner[..., None], axis=2)[..., 0])
-        bad = rmin > R_OH_MAX
-        if bad.any():
-            f, h = np.argwhere(bad)[0]
-            raise InputError(f"{where}: frame {f0 + f}: H atom {h_idx[h]} is {rmin[f, h]:.2f} Å from the nearest O (not an intact water)")
-        offset = owner + n_o * np.arange(len(pos))[:, None]
-        counts = np.bincount(offset.ravel(), minlength=len(pos) * n_o).reshape(len(pos), n_o)
-        if np.any(counts != 2):
-            f, o = np.argwhere(counts != 2)[0]
-            raise InputError(f"{where}: frame {f0 + f}: O atom {o_idx[o]} has {counts[f, o]} H within {R_OH_MAX} Å (not an intact water)")
-        out[f0:f0 + step] = h_idx[np.argsort(owner, axis=1, kind="stable")].reshape(len(pos), n_o, 2)
+    first = _assign(positions[:1], cells[:1], o_idx, h_idx, where, 0)[0]
+    out = np.broadcast_to(first, (n_f, n_o, 2)).copy()
+    bond = wrap_vectors(positions[:, first] - positions[:, o_idx, None], cells[:, None, None])
+    r = np.linalg.norm(bond, axis=-1)
+    stale = np.flatnonzero((r > R_OH_MAX).any(axis=(1, 2)))
+    for f in stale:
+        out[f] = _assign(positions[f:f + 1], cells[f:f + 1], o_idx, h_idx, where, int(f))[0]
     return out

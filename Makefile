@@ -1,0 +1,31 @@
+# Environments are built with uv from the same lock files the Apptainer images install.
+UV      ?= python3 -m uv
+UV_PIN  := uv==0.13.9
+PYTHON  ?= 3.11
+VENVS   := .venvs
+CORE    := $(VENVS)/core/bin/python
+
+.PHONY: envs test demo locks clean uv
+
+envs: $(VENVS)/core/.built
+
+uv:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install -q $(UV_PIN)
+
+$(VENVS)/%/.built: containers/%.lock pyproject.toml | uv
+	$(UV) venv -q --clear -p $(PYTHON) $(VENVS)/$*
+	$(UV) pip sync -q -p $(VENVS)/$*/bin/python --require-hashes containers/$*.lock
+	$(UV) pip install -q -p $(VENVS)/$*/bin/python --no-deps -e .
+	touch $@
+
+locks: | uv
+	$(UV) pip compile -q --python-version $(PYTHON) --generate-hashes containers/core.in -o containers/core.lock
+
+test: envs
+	$(CORE) -m pytest -q
+
+demo: envs
+	bash scripts/demo
+
+clean:
+	rm -rf $(VENVS) results work .nextflow*

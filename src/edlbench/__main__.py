@@ -1,0 +1,5 @@
+import sys
+
+from edlbench.cli import main
+
+sys.exit(main())

@@ -1,0 +1,52 @@
+"""Synthetic interface trajectories with known answers (slab at the bottom, liquid above)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edlbench.build import WATER_ANGLE, WATER_R_OH
+from edlbench.trajectory import Frames
+
+CELL = np.diag([10.0, 10.0, 30.0])
+SLAB_TOP = 2.4  # two Au layers at z = 0 and 2.4; the next image's bottom layer is at 30
+GAP = CELL[2, 2] - SLAB_TOP
+
+
+def slab_positions() -> np.ndarray:
+    xy = np.stack(np.meshgrid(np.arange(0, 10, 2.5), np.arange(0, 10, 2.5)), -1).reshape(-1, 2)
+    return np.concatenate([np.c_[xy, np.zeros(len(xy))], np.c_[xy + 1.25, np.full(len(xy), SLAB_TOP)]])
+
+
+def water(o: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """(…, 3, 3) O, H, H positions of waters at O positions `o` with dipole unit vectors `u`."""
+    u = u / np.linalg.norm(u, axis=-1, keepdims=True)
+    helper = np.where(np.abs(u[..., :1]) < 0.9, [1.0, 0, 0], [0, 1.0, 0])
+    p = np.cross(u, helper)
+    p /= np.linalg.norm(p, axis=-1, keepdims=True)
+    half = np.radians(WATER_ANGLE) / 2
+    h1 = o + WATER_R_OH * (np.cos(half) * u + np.sin(half) * p)
+    h2 = o + WATER_R_OH * (np.cos(half) * u - np.sin(half) * p)
+    return np.stack([o, h1, h2], axis=-2)
+
+
+def frames(o: np.ndarray, u: np.ndarray, ions: np.ndarray | None = None, dt: float = 0.1,
+           shift: float = 0.0) -> Frames:
+    """Frames from water O positions (F, n, 3) and dipoles (F, n, 3), optional ions (F, k, 3)."""
+    n_f = len(o)
+    metal = np.broadcast_to(slab_positions(), (n_f, 32, 3))
+    w = water(o, u).reshape(n_f, -1, 3)
+    parts = [metal, w] + ([ions] if ions is not None else [])
+    pos = np.concatenate(parts, axis=1).copy()
+    pos[..., 2] += shift
+    symbols = ["Au"] * 32 + ["O", "H", "H"] * o.shape[1] + ["Na"] * (0 if ions is None else ions.shape[1])
+    return Frames(Path("synthetic.xyz"), symbols, pos, np.broadcast_to(CELL, (n_f, 3, 3)).copy(),
+                  np.arange(n_f) * dt, {"ion": "Na"})
+
+
+def columns(n_frames: int, heights: np.ndarray) -> np.ndarray:
+    """O positions (F, 16, 3) on a 4×4 lateral grid (2.5 Å apart) at the given heights above the slab."""
+    xy = np.stack(np.meshgrid(np.arange(4) * 2.5 + 0.6, np.arange(4) * 2.5 + 0.6), -1).reshape(-1, 2)
+    xy = np.broadcast_to(xy, (n_frames, 16, 2))
+    return np.concatenate([xy, (SLAB_TOP + heights)[..., None]], axis=-1)

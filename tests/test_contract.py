@@ -1,0 +1,88 @@
+"""NetCDF data contract: round trip, units, rejection of malformed files, aggregation."""
+
+import netCDF4
+import numpy as np
+import pytest
+import xarray as xr
+
+from edlbench.aggregate import aggregate
+from edlbench.contract import ERROR_VARS, PROFILE_VARS, load, run_coords, write
+from edlbench.errors import InputError
+from edlbench.profiles import ProfileConfig, compute_profiles
+from synthetic import columns, frames
+
+UP = np.array([0.0, 0.0, 1.0])
+
+
+def profiles_ds(seed=0):
+    rng = np.random.default_rng(seed)
+    h = rng.uniform(2.0, 10.0, (20, 16))
+    ds = compute_profiles(frames(columns(20, h), rng.normal(size=(20, 16, 3))), ProfileConfig(layer_cutoff=4.0))
+    return ds.assign(status=((), np.int8(0)), status_step=((), -1))
+
+
+def errors_ds(model, train_set, seed):
+    n = [0, 2]
+    return xr.Dataset(
+        {k: ("n_ion", np.full(2, float(seed + 1))) for k in ERROR_VARS if k != "n_frames"} | {"n_frames": ("n_ion", [5, 5])},
+        coords={"n_ion": n, "model": model, "train_set": train_set, "seed": seed},
+    )
+
+
+def test_round_trip_units_and_provenance(tmp_path):
+    ds = run_coords(profiles_ds(), "mace", "mixed", 2, -49.4, 3)
+    path = write(ds, tmp_path / "p.nc", "profiles", params={"x": 1}, seed=3)
+    back = xr.open_dataset(path)
+    np.testing.assert_allclose(back.rho_O, ds.rho_O)
+    for name, (units, _) in PROFILE_VARS.items():
+        if name in back and name != "status":
+            assert back[name].attrs["units"] == units, name
+    assert back.status.attrs["flag_meanings"].split()[1] == "ok"
+    assert str(back.model.values) == "mace" and int(back.n_ion) == 2 and int(back.seed) == 3
+    for attr in ("edlbench_version", "package_versions", "params", "git_commit", "lock_hash", "created"):
+        assert attr in back.attrs
+    assert not list(tmp_path.glob(".p.nc*"))  # no temporary left behind
+
+
+def test_malformed_files_rejected(tmp_path):
+    ds = run_coords(profiles_ds(), "mace", "mixed", 2, -49.4, 3)
+    path = write(ds, tmp_path / "p.nc", "profiles")
+    broken = xr.open_dataset(path).load().drop_vars("cos_theta")
+    broken.to_netcdf(tmp_path / "broken.nc")
+    with pytest.raises(InputError, match="broken.nc: missing variable 'cos_theta'"):
+        load(tmp_path / "broken.nc", "profiles")
+    (tmp_path / "text.nc").write_text("not netcdf")
+    with pytest.raises(InputError, match="text.nc: not a readable NetCDF"):
+        load(tmp_path / "text.nc", "profiles")
+    with netCDF4.Dataset(tmp_path / "other.nc", "w") as nc:
+        nc.title = "someone else's file"
+    with pytest.raises(InputError, match="not an edlbench profiles file"):
+        load(tmp_path / "other.nc", "profiles")
+    with pytest.raises(InputError, match="missing variable"):
+        write(ds.drop_vars("rho_O"), tmp_path / "never.nc", "profiles")
+    assert not (tmp_path / "never.nc").exists()
+
+
+def test_aggregate_three_runs_and_errors(tmp_path):
+    files = [
+        write(run_coords(profiles_ds(0), "reference", "none", 0, 0.0, 0), tmp_path / "a.nc", "profiles"),
+        write(run_coords(profiles_ds(1), "dp", "mixed", 0, 0.0, 0), tmp_path / "b.nc", "profiles"),
+        write(run_coords(profiles_ds(2), "dp", "n2", 2, -49.4, 0), tmp_path / "c.nc", "profiles"),
+    ]
+    files += [write(errors_ds("dp", "mixed", s), tmp_path / f"e{s}.nc", "errors") for s in (0, 1)]
+    res = aggregate(files)
+    write(res, tmp_path / "results.nc", "results")
+    out = xr.open_dataset(tmp_path / "results.nc")
+    assert out.rho_O.dims == ("model", "train_set", "n_ion", "z")
+    assert list(out.model.values) == ["dp", "reference"]
+    assert list(out.train_set.values) == ["mixed", "n2"]
+    assert list(out.n_ion.values) == [0, 2]
+    assert list(out.sigma.values) == [0.0, -49.4]
+    # the reference is broadcast to every train set, missing runs are NaN / status missing
+    np.testing.assert_allclose(out.rho_O.sel(model="reference", train_set="n2", n_ion=0), out.rho_O.sel(model="reference", train_set="mixed", n_ion=0))
+    assert np.isnan(out.rho_O.sel(model="dp", train_set="mixed", n_ion=2)).all()
+    assert int(out.status.sel(model="dp", train_set="mixed", n_ion=2)) == -1
+    assert out.rmse_force.dims == ("model", "train_set", "seed", "n_ion")
+    np.testing.assert_allclose(out.rmse_force.sel(model="dp", train_set="mixed").values, [[1, 1], [2, 2]])
+    with pytest.raises(InputError, match="duplicate run"):
+        aggregate(files + [files[1]])
