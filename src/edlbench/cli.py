@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 from edlbench import __version__
@@ -32,6 +34,35 @@ def _profiles(args: argparse.Namespace) -> None:
     profiles_file(args.trajectory, args.output, cfg, model=args.model, train_set=args.train_set,
                   seed=args.seed, start=args.start, stride=args.stride)
     print(args.output)
+
+
+def _reference_md(args: argparse.Namespace) -> None:
+    from ase.io import read
+
+    from edlbench.config import load_params, make
+    from edlbench.files import existing
+    from edlbench.profiles import ProfileConfig, profiles_file
+    from edlbench.reference.oracle import ReferenceConfig, run_reference_md
+
+    params = load_params(args.params)
+    cfg = make(ReferenceConfig, params, "reference", temperature=args.temperature, timestep=args.timestep,
+               equilibration=args.equilibration, production=args.production, stride=args.stride, platform=args.platform)
+    atoms = read(existing(args.structure, "structure"))
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    traj = args.outdir / "trajectory.nc"
+    n = run_reference_md(atoms, cfg, traj, args.outdir / "thermo.log", seed=args.seed)
+    profiles_file(traj, args.outdir / "profiles.nc", make(ProfileConfig, params, "profiles"), model="reference",
+                  train_set="none", seed=args.seed, params={"reference": asdict(cfg)})
+    print(f"{traj} ({n} frames)")
+
+
+def _dataset(args: argparse.Namespace) -> None:
+    from edlbench.config import load_params, make
+    from edlbench.dataset import DatasetConfig, build_datasets
+
+    cfg = make(DatasetConfig, load_params(args.params), "dataset", stride=args.stride, seed=args.seed)
+    manifest = build_datasets(args.trajectories, args.outdir, cfg)
+    print(json.dumps(manifest["counts"]))
 
 
 def _aggregate(args: argparse.Namespace) -> None:
@@ -76,6 +107,23 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--blocks", type=int, help="blocks for standard errors (default 10)")
     c.add_argument("--layer-cutoff", type=float, help="first-layer bound, Å (default: first minimum of rho_O)")
     c.add_argument("--frame-interval", type=float, help="ps between frames (default: from the trajectory)")
+
+    c = command("reference-md", _reference_md, "reference MD of one charge state with the classical oracle (OpenMM)")
+    c.add_argument("structure", type=Path, help="starting structure (extxyz from edlbench build)")
+    c.add_argument("-o", "--outdir", type=Path, default=Path("."), help="writes trajectory.nc, thermo.log, profiles.nc")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--temperature", type=float, help="K (default 300)")
+    c.add_argument("--timestep", type=float, help="fs (default 0.5)")
+    c.add_argument("--equilibration", type=float, help="ps")
+    c.add_argument("--production", type=float, help="ps")
+    c.add_argument("--stride", type=int, help="steps between saved frames")
+    c.add_argument("--platform", help="OpenMM platform: auto, CPU, CUDA, Reference")
+
+    c = command("dataset", _dataset, "label frames with the oracle and write the train/valid/test sets + manifest")
+    c.add_argument("trajectories", nargs="+", type=Path, help="one trajectory per charge state")
+    c.add_argument("-o", "--outdir", type=Path, default=Path("datasets"))
+    c.add_argument("--stride", type=int, help="take every k-th frame")
+    c.add_argument("--seed", type=int)
 
     c = command("aggregate", _aggregate, "stack profiles.nc and errors.nc files into results.nc")
     c.add_argument("files", nargs="+", type=Path)

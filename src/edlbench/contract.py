@@ -43,6 +43,7 @@ _PROFILES = {
     "c_ion": ("mol L-1", "ion molar concentration"),
     "cos_theta": ("1", "mean cosine of the water dipole angle to the surface normal"),
     "p_cos_theta_layer1": ("1", "probability density of cos(theta) in the first water layer"),
+    "cos_theta_layer1": ("1", "mean cosine of the water dipole angle in the first water layer"),
     "dipole_acf": ("1", "first-layer water dipole autocorrelation"),
 }
 PROFILE_VARS: Spec = {

@@ -18,7 +18,8 @@ Definitions (bins of width Δz, lateral cell area A in Å², N_A Avogadro's numb
   ⟨cos θ⟩ pools both faces' molecules (the count-weighted form of (f − f_mirrored)/2).
 - First layer: heights in [0, z₁) with z₁ the first minimum of ρ_O after its first peak
   (ρ_O smoothed over 0.5 Å; a given cutoff overrides). P(cos θ) is the normalised histogram
-  of cos θ of first-layer waters (∫P d cos θ = 1).
+  of cos θ of first-layer waters (∫P d cos θ = 1); ⟨cos θ⟩₁ its mean over all first-layer
+  waters of all frames.
 - Dipole autocorrelation C(τ) = ⟨μ̂(t₀)·μ̂(t₀+τ)⟩ over molecules that stay in the first
   layer continuously from t₀ to t₀+τ (continuous-residence variant), C(0) = 1.
 - Errors: frames split into contiguous blocks; each profile's standard error is
@@ -205,6 +206,9 @@ def compute_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr
     dcos = 2.0 / cfg.n_cos
     store("p_cos_theta_layer1", hist, np.repeat(inlayer.sum(1, keepdims=True) * dcos, cfg.n_cos, axis=1), ("cos_bin",))
 
+    layer_cos, layer_n = (cos_face * inlayer).sum(1, keepdims=True), inlayer.sum(1, keepdims=True)
+    store("cos_theta_layer1", layer_cos, layer_n, ("layer",))
+
     dt = _frame_interval(frames, cfg)
     max_lag = int(min(n_f // 2, round(cfg.acf_max_lag / dt)))
     acf, acf_sem = _dipole_acf(unit, inlayer, max_lag, blocks, n_blocks)
@@ -230,6 +234,8 @@ def compute_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr
         "cos_bin": 0.5 * (edges[1:] + edges[:-1]),
         "lag": np.arange(max_lag + 1) * dt,
     }
+    out["cos_theta_layer1"] = ((), out["cos_theta_layer1"][1][0])
+    out["cos_theta_layer1_sem"] = ((), out["cos_theta_layer1_sem"][1][0])
     ds = xr.Dataset(out, coords=coords)
     ds.attrs.update(metal=metal, ion=ion, n_blocks=n_blocks, dz=cfg.dz)
     return ds

@@ -35,6 +35,7 @@ class Frames:
     cells: np.ndarray
     times: np.ndarray | None
     info: dict = field(default_factory=dict)
+    labels: list[tuple[float, np.ndarray]] | None = None  # REF_energy eV, REF_forces eV/Å per frame
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -73,6 +74,9 @@ def _read_ase(path: Path, index: slice) -> Frames:
             raise InputError(f"{path}: frame {k} is not periodic in x, y and z")
     times = np.array([a.info["time"] for a in images], float) if all("time" in a.info for a in images) else None
     info = {k: v for k, v in images[0].info.items() if isinstance(v, (int, float, str))}
+    labels = None
+    if all("REF_energy" in a.info and "REF_forces" in a.arrays for a in images):
+        labels = [(float(a.info["REF_energy"]), a.arrays["REF_forces"]) for a in images]
     return Frames(
         path,
         symbols,
@@ -80,6 +84,7 @@ def _read_ase(path: Path, index: slice) -> Frames:
         np.array([a.cell.array for a in images]),
         times,
         info,
+        labels,
     )
 
 
@@ -104,7 +109,7 @@ class TrajectoryWriter:
         nc.Conventions = "AMBER"
         nc.ConventionVersion = "1.0"
         nc.program = "edlbench"
-        nc.edlbench_info = json.dumps(info)
+        self.set_info(info)
         nc.createDimension("frame", None)
         nc.createDimension("atom", len(atoms))
         nc.createDimension("spatial", 3)
@@ -120,6 +125,10 @@ class TrajectoryWriter:
         for name, units in thermo.items():
             nc.createVariable(name, "f8", ("frame",)).units = units
         self.n = 0
+
+    def set_info(self, info: dict) -> None:
+        """(Re)write the run metadata, e.g. the final status."""
+        self.nc.edlbench_info = json.dumps(info, default=lambda o: o.item() if hasattr(o, "item") else str(o))
 
     def append(self, atoms: Atoms, time_ps: float, **thermo: float) -> None:
         i = self.n

@@ -1,0 +1,128 @@
+"""Labelled data sets of the study: per-charge train/valid/test splits, the `mixed` set, a manifest.
+
+Frames are taken every ``stride`` frames of each charge state's trajectory (decorrelation),
+labelled with the oracle unless they already carry labels (imported DFT data), shuffled with
+``seed`` and split into train/valid/test. Training sets: ``n{k}`` (one charge state) and
+``mixed`` (every charge state; with ``mixed_equal_size`` it draws an equal share from each
+state so that it is no larger than a single-charge set, the study's fair comparison). Test
+sets are per charge state. Labels are stored under explicit keys, ``REF_energy`` (eV, info)
+and ``REF_forces`` (eV/Å, arrays), so no package silently reads its own default keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.io import write
+from tqdm import tqdm
+
+from edlbench.errors import InputError
+from edlbench.files import atomic_output
+from edlbench.geometry import lateral_area, surface_charge
+from edlbench.trajectory import read_frames
+
+ENERGY_KEY, FORCES_KEY = "REF_energy", "REF_forces"
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    """Frame stride, split fractions, mixed-set sizing, seed."""
+
+    stride: int = 1
+    valid_fraction: float = 0.1
+    test_fraction: float = 0.2
+    mixed_equal_size: bool = True
+    seed: int = 0
+    ion: str = "Na"
+
+    def validate(self) -> None:
+        if self.stride < 1:
+            raise InputError(f"dataset: stride={self.stride} must be ≥ 1")
+        if not (0 < self.valid_fraction < 1 and 0 < self.test_fraction < 1 and self.valid_fraction + self.test_fraction < 1):
+            raise InputError(f"dataset: valid_fraction={self.valid_fraction}, test_fraction={self.test_fraction} must be in (0, 1) with sum < 1")
+
+
+def labelled_frames(path: Path, cfg: DatasetConfig) -> list[Atoms]:
+    """Every `stride`-th frame of `path` with REF labels (kept if present, else from the oracle)."""
+    frames = read_frames(path, stride=cfg.stride)
+    images = []
+    for k, (pos, cell) in enumerate(zip(frames.positions, frames.cells)):
+        atoms = Atoms(frames.symbols, positions=pos, cell=cell, pbc=True)
+        atoms.info.update(source=f"{path.name}:{k * cfg.stride}", ion=cfg.ion)
+        images.append(atoms)
+    if frames.labels is not None:
+        for atoms, (energy, forces) in zip(images, frames.labels):
+            atoms.info[ENERGY_KEY], atoms.arrays[FORCES_KEY] = energy, forces
+        return images
+    from edlbench.reference.oracle import OracleCalculator
+
+    calc = OracleCalculator()
+    for atoms in tqdm(images, desc=f"label {path.name}", unit="frame", mininterval=2):
+        atoms.info[ENERGY_KEY] = calc.get_potential_energy(atoms)
+        atoms.arrays[FORCES_KEY] = calc.get_forces(atoms)
+    return images
+
+
+def _write(images: list[Atoms], path: Path) -> str:
+    with atomic_output(path) as tmp:
+        write(tmp, images, format="extxyz")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_datasets(trajectories: Iterable[Path], outdir: Path, cfg: DatasetConfig) -> dict:
+    """Write the splits under `outdir`; returns (and writes) the manifest."""
+    cfg.validate()
+    outdir = Path(outdir)
+    rng = np.random.default_rng(cfg.seed)
+    by_charge: dict[int, dict[str, list[Atoms]]] = {}
+    for path in map(Path, trajectories):
+        images = labelled_frames(path, cfg)
+        n_ion = int(sum(s == cfg.ion for s in images[0].get_chemical_symbols()))
+        sigma = surface_charge(n_ion, lateral_area(images[0].cell))
+        for atoms in images:
+            atoms.info.update(n_ion=n_ion, sigma=sigma)
+        if n_ion in by_charge:
+            raise InputError(f"{path}: a second trajectory for n_ion={n_ion}")
+        n_test = max(1, int(round(cfg.test_fraction * len(images))))
+        n_valid = max(1, int(round(cfg.valid_fraction * len(images))))
+        if len(images) < n_test + n_valid + 1:
+            raise InputError(f"{path}: {len(images)} frames after stride {cfg.stride} are too few to split")
+        order = rng.permutation(len(images))
+        parts = {"test": order[:n_test], "valid": order[n_test:n_test + n_valid], "train": order[n_test + n_valid:]}
+        by_charge[n_ion] = {name: [images[i] for i in sorted(idx)] for name, idx in parts.items()}
+    if not by_charge:
+        raise InputError("dataset: no trajectories given")
+
+    files, counts = {}, {}
+    for n, splits in sorted(by_charge.items()):
+        for split in ("train", "valid"):
+            files[f"n{n}/{split}"] = _write(splits[split], outdir / f"n{n}" / f"{split}.extxyz")
+        files[f"test/n{n}"] = _write(splits["test"], outdir / "test" / f"n{n}.extxyz")
+        counts[f"n{n}"] = {k: len(v) for k, v in splits.items()}
+    for split in ("train", "valid"):
+        mixed = []
+        share = min(len(s[split]) for s in by_charge.values()) // len(by_charge) if cfg.mixed_equal_size else None
+        for splits in by_charge.values():
+            chosen = splits[split]
+            if share is not None:
+                chosen = [chosen[i] for i in sorted(rng.choice(len(chosen), max(1, share), replace=False))]
+            mixed += chosen
+        files[f"mixed/{split}"] = _write(mixed, outdir / "mixed" / f"{split}.extxyz")
+        counts.setdefault("mixed", {})[split] = len(mixed)
+    manifest = {
+        "charges": sorted(by_charge),
+        "train_sets": ["mixed"] + [f"n{n}" for n in sorted(by_charge)],
+        "counts": counts,
+        "sha256": files,
+        "labels": {"energy": ENERGY_KEY, "forces": FORCES_KEY, "units": "eV, eV/angstrom"},
+        "params": asdict(cfg),
+    }
+    with atomic_output(outdir / "manifest.json") as tmp:
+        tmp.write_text(json.dumps(manifest, indent=2))
+    return manifest

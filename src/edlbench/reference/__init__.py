@@ -1,0 +1,1 @@
+"""The built-in reference oracle: a classical force field with global surface charge (OpenMM)."""
