@@ -65,6 +65,15 @@ def _dataset(args: argparse.Namespace) -> None:
     print(json.dumps(manifest["counts"]))
 
 
+def _import(args: argparse.Namespace) -> None:
+    from edlbench.config import load_params
+    from edlbench.importer import ImportConfig, import_files
+
+    load_params(args.params)
+    cfg = ImportConfig(ion=args.ion, metal=args.metal)
+    print(json.dumps(import_files(args.files, args.outdir, cfg)))
+
+
 def _aggregate(args: argparse.Namespace) -> None:
     from edlbench.aggregate import aggregate
     from edlbench.contract import write
@@ -124,6 +133,12 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--outdir", type=Path, default=Path("datasets"))
     c.add_argument("--stride", type=int, help="take every k-th frame")
     c.add_argument("--seed", type=int)
+
+    c = command("import", _import, "validate labelled DFT frames and group them by charge state for `dataset`")
+    c.add_argument("files", nargs="+", type=Path, help="extxyz, OUTCAR, vasprun.xml, … (anything ASE reads)")
+    c.add_argument("-o", "--outdir", type=Path, default=Path("imported"))
+    c.add_argument("--ion", default="Na", help="counter-ion element (default Na)")
+    c.add_argument("--metal", help="electrode element (default: the metal present)")
 
     c = command("aggregate", _aggregate, "stack profiles.nc and errors.nc files into results.nc")
     c.add_argument("files", nargs="+", type=Path)
