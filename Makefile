@@ -5,7 +5,9 @@ PYTHON  ?= 3.11
 VENVS   := .venvs
 CORE    := $(VENVS)/core/bin/python
 
-.PHONY: envs test demo locks clean uv
+NEXTFLOW = $(shell bash scripts/install-nextflow)
+
+.PHONY: envs test demo locks clean uv nextflow
 
 envs: $(VENVS)/core/.built
 
@@ -21,11 +23,14 @@ $(VENVS)/%/.built: containers/%.lock pyproject.toml | uv
 locks: | uv
 	$(UV) pip compile -q --python-version $(PYTHON) --generate-hashes containers/core.in -o containers/core.lock
 
-test: envs
+nextflow:
+	@bash scripts/install-nextflow >/dev/null
+
+test: envs nextflow
 	$(CORE) -m pytest -q
 
-demo: envs
-	bash scripts/demo
+demo: envs nextflow
+	$(NEXTFLOW) run main.nf -profile demo,local --outdir results/demo
 
 clean:
-	rm -rf $(VENVS) results work .nextflow*
+	rm -rf $(VENVS) results work .nextflow* tools

@@ -15,6 +15,15 @@ from edlbench.errors import InputError
 Handler = Callable[[argparse.Namespace], None]
 
 
+def _plan(args: argparse.Namespace) -> None:
+    from edlbench.plan import write_plan
+
+    if args.params is None:
+        raise InputError("plan: --params is required")
+    plan = write_plan(args.params, args.output)
+    print(f"{args.output}: {len(plan['charges'])} charge states, {len(plan['train'])} training runs, {len(plan['md'])} MD runs")
+
+
 def _build(args: argparse.Namespace) -> None:
     from edlbench.build import BuildConfig, build_all
     from edlbench.config import load_params, make
@@ -92,6 +101,9 @@ def parser() -> argparse.ArgumentParser:
         c.add_argument("--params", type=Path, help="params YAML (e.g. params/test.yaml)")
         c.set_defaults(handler=handler)
         return c
+
+    c = command("plan", _plan, "validate the params file and write the run matrix (plan.json) for main.nf")
+    c.add_argument("-o", "--output", type=Path, default=Path("plan.json"))
 
     c = command("build", _build, "starting structures: fcc(111) slab + water + n ions, one extxyz per charge state")
     c.add_argument("-o", "--outdir", type=Path, default=Path("."), help="output folder (default .)")

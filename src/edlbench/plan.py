@@ -1,0 +1,50 @@
+"""The run matrix, computed once from the params file (main.nf fans out over it).
+
+`edlbench plan` validates every section of the params file (unknown keys, unknown backends,
+empty charge lists, impossible sizes) before any work is scheduled, and writes plan.json:
+charge states, training sets, and the backend × train_set × seed training runs and
+backend × train_set × charge MD runs. Backends not implemented are rejected by name.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from edlbench.build import BuildConfig
+from edlbench.config import load_params, make
+from edlbench.dataset import DatasetConfig
+from edlbench.errors import InputError
+from edlbench.files import atomic_output
+from edlbench.profiles import ProfileConfig
+from edlbench.reference.oracle import ReferenceConfig
+
+#: Backends with a train/calculator implementation (none yet: issues 4 and 5).
+BACKENDS: dict[str, str] = {}
+
+
+def make_plan(params_path: str | Path) -> dict:
+    params = load_params(params_path)
+    build = make(BuildConfig, params, "build")
+    build.validate()
+    make(ReferenceConfig, params, "reference")
+    make(DatasetConfig, params, "dataset").validate()
+    make(ProfileConfig, params, "profiles")
+    backends = params.get("backends") or {}
+    for name in backends:
+        if name not in BACKENDS:
+            raise InputError(f"{params['_path']}: backends.{name}: unknown or not yet implemented backend (implemented: {', '.join(BACKENDS) or 'none'})")
+    charges = sorted(build.n_ions)
+    if len(set(charges)) != len(charges):
+        raise InputError(f"{params['_path']}: build.n_ions={list(build.n_ions)} repeats a charge state")
+    train_sets = ["mixed"] + [f"n{n}" for n in charges]
+    train = [{"backend": b, "train_set": t, "seed": s} for b, c in backends.items() for t in train_sets for s in range(int(c.get("committee", 1)))]
+    md = [{"backend": b, "train_set": t, "n_ion": n} for b in backends for t in train_sets for n in charges]
+    return {"charges": charges, "train_sets": train_sets, "backends": list(backends), "train": train, "md": md}
+
+
+def write_plan(params_path: str | Path, output: str | Path) -> dict:
+    plan = make_plan(params_path)
+    with atomic_output(output) as tmp:
+        tmp.write_text(json.dumps(plan, indent=2))
+    return plan

@@ -1,0 +1,89 @@
+"""The real Nextflow pipeline at test scale (-profile test,local), its -resume, stub run and configs."""
+
+import csv
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from edlbench.errors import InputError
+from edlbench.plan import make_plan
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def nextflow() -> str:
+    exe = shutil.which("nextflow") or str(ROOT / "tools/bin/nextflow")
+    assert Path(exe).exists(), "Nextflow missing: run scripts/install-nextflow (make test does)"
+    return exe
+
+
+def run_nf(*args, cwd):
+    env = {**os.environ, "NXF_ANSI_LOG": "false"}
+    proc = subprocess.run([nextflow(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def trace(outdir: Path) -> list[dict]:
+    with open(outdir / "pipeline_info/trace.tsv") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    work = tmp_path_factory.mktemp("nf")
+    run_nf("run", str(ROOT / "main.nf"), "-profile", "test,local", "--outdir", str(work / "results"), cwd=work)
+    return work
+
+
+def test_pipeline_results(pipeline):
+    ds = xr.open_dataset(pipeline / "results/aggregate/results.nc")
+    assert ds.rho_O.dims == ("model", "train_set", "n_ion", "z")
+    assert "reference" in ds.model.values
+    assert list(ds.n_ion.values) == make_plan(ROOT / "params/test.yaml")["charges"]
+    ref = ds.rho_O.sel(model="reference")
+    assert np.isfinite(ref).all() and float(ref.max()) > 1.0  # a structured first water layer
+    assert (ds.status.sel(model="reference") == 0).all()
+    rows = trace(pipeline / "results")
+    assert {r["status"] for r in rows} == {"COMPLETED"}
+    assert (pipeline / "results/datasets/datasets/manifest.json").exists()
+
+
+def test_resume_reruns_nothing(pipeline):
+    run_nf("run", str(ROOT / "main.nf"), "-profile", "test,local", "--outdir", str(pipeline / "results"), "-resume", cwd=pipeline)
+    rows = trace(pipeline / "results")
+    assert rows and {r["status"] for r in rows} == {"CACHED"}
+
+
+def test_stub_run_of_paper_plan(tmp_path):
+    out = run_nf("run", str(ROOT / "main.nf"), "-profile", "paper,local", "-stub-run", "--outdir", str(tmp_path / "r"), cwd=tmp_path)
+    plan = make_plan(ROOT / "params/paper.yaml")
+    expected = 1 + 2 * len(plan["charges"]) + 2  # PLAN; BUILD and REFERENCE_MD per charge; DATASETS, AGGREGATE
+    assert len(trace(tmp_path / "r")) == expected, out
+
+
+@pytest.mark.parametrize("profile", ["hpc", "apptainer"])
+def test_configs_render_with_images(tmp_path, profile):
+    out = run_nf("config", str(ROOT), "-profile", profile, cwd=tmp_path)
+    assert "core.sif" in out
+    if profile == "hpc":
+        assert "slurm" in out
+
+
+def test_plan_rejects_bad_params(tmp_path):
+    cases = {
+        "build:\n  n_ions: []\n": "n_ions",
+        "backends:\n  nequip: {}\n": "backends.nequip",
+        "reference:\n  temprature: 300\n": "reference.temprature",
+        "build:\n  gap: 4.0\n": "gap",
+        "models: {}\n": "unknown section",
+    }
+    for text, needle in cases.items():
+        (tmp_path / "p.yaml").write_text(text)
+        with pytest.raises(InputError, match=needle):
+            make_plan(tmp_path / "p.yaml")
