@@ -1,0 +1,60 @@
+"""Every environment label has an Apptainer definition that installs exactly its lock file, and a venv rule."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = {"%files", "%post", "%environment", "%test", "%labels", "%runscript", "%help", "%setup"}
+ENV_LABELS = {"core", "deepmd", "mace", "grace", "fairchem"}
+
+
+def parse_def(path: Path) -> tuple[dict, dict]:
+    """Strict parser: header 'Key: value' lines, then '%section' blocks; anything else is an error."""
+    header, sections, current = {}, {}, None
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if line.startswith("%"):
+            name = line.split()[0]
+            assert name in SECTIONS, f"{path}:{n}: unknown section {name}"
+            current = sections.setdefault(name, [])
+        elif current is not None:
+            if line.strip() and not line.lstrip().startswith("#"):
+                current.append(line.strip())
+        elif line.strip() and not line.startswith("#"):
+            key, sep, value = line.partition(":")
+            assert sep and key in {"Bootstrap", "From"}, f"{path}:{n}: bad header line {line!r}"
+            header[key] = value.strip()
+    assert header.get("Bootstrap") and header.get("From"), f"{path}: Bootstrap/From missing"
+    return header, sections
+
+
+def module_labels() -> set[str]:
+    labels = set()
+    for nf in (ROOT / "modules").glob("*.nf"):
+        labels |= set(re.findall(r"label '(\w+)'", nf.read_text()))
+    return labels & ENV_LABELS
+
+
+def test_every_def_installs_exactly_its_lock():
+    defs = sorted((ROOT / "containers").glob("*.def"))
+    assert defs
+    for d in defs:
+        env = d.stem
+        _, sections = parse_def(d)
+        files = " ".join(sections["%files"])
+        assert f"containers/{env}.lock" in files
+        installs = [ln for ln in sections["%post"] if " install " in ln and ("-r " in ln or " -e " in ln or "/opt/edlbench" in ln)]
+        locks = [ln for ln in installs if "-r " in ln]
+        assert len(locks) == 1 and locks[0].endswith(f"containers/{env}.lock") and "--require-hashes" in locks[0], installs
+        assert any("--no-deps" in ln and ln.endswith("/opt/edlbench") for ln in installs), "edlbench installed without its own dependency resolution"
+        assert (ROOT / "containers" / f"{env}.lock").read_text().count("==") > 5
+
+
+def test_every_label_has_image_and_venv():
+    config = (ROOT / "nextflow.config").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    labels = module_labels()
+    assert "core" in labels
+    for env in labels:
+        assert (ROOT / "containers" / f"{env}.def").exists() and (ROOT / "containers" / f"{env}.lock").exists()
+        assert f"withLabel: {env}" in config and f"{env}.sif" in config and f".venvs/{env}/bin" in config
+        assert f"$(VENVS)/{env}/.built" in makefile or "$(VENVS)/%/.built" in makefile
