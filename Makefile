@@ -7,7 +7,7 @@ CORE    := $(VENVS)/core/bin/python
 
 NEXTFLOW = $(shell bash scripts/install-nextflow)
 
-.PHONY: envs test demo locks clean uv nextflow
+.PHONY: envs test demo locks clean uv nextflow images
 
 envs: $(VENVS)/core/.built
 
@@ -19,6 +19,12 @@ $(VENVS)/%/.built: containers/%.lock pyproject.toml | uv
 	$(UV) pip sync -q -p $(VENVS)/$*/bin/python --require-hashes containers/$*.lock
 	$(UV) pip install -q -p $(VENVS)/$*/bin/python --no-deps -e .
 	touch $@
+
+# Apptainer images from the same lock files (where Apptainer exists, e.g. a cluster login node).
+images: $(patsubst %.def,%.sif,$(wildcard containers/*.def))
+
+containers/%.sif: containers/%.def containers/%.lock pyproject.toml
+	apptainer build --force $@ $<
 
 locks: | uv
 	$(UV) pip compile -q --python-version $(PYTHON) --generate-hashes containers/core.in -o containers/core.lock
