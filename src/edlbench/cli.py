@@ -75,11 +75,10 @@ def _dataset(args: argparse.Namespace) -> None:
 
 
 def _import(args: argparse.Namespace) -> None:
-    from edlbench.config import load_params
+    from edlbench.config import load_params, make
     from edlbench.importer import ImportConfig, import_files
 
-    load_params(args.params)
-    cfg = ImportConfig(ion=args.ion, metal=args.metal)
+    cfg = make(ImportConfig, load_params(args.params), "import", ion=args.ion, metal=args.metal)
     print(json.dumps(import_files(args.files, args.outdir, cfg)))
 
 
@@ -149,7 +148,7 @@ def parser() -> argparse.ArgumentParser:
     c = command("import", _import, "validate labelled DFT frames and group them by charge state for `dataset`")
     c.add_argument("files", nargs="+", type=Path, help="extxyz, OUTCAR, vasprun.xml, … (anything ASE reads)")
     c.add_argument("-o", "--outdir", type=Path, default=Path("imported"))
-    c.add_argument("--ion", default="Na", help="counter-ion element (default Na)")
+    c.add_argument("--ion", help="counter-ion element (default Na)")
     c.add_argument("--metal", help="electrode element (default: the metal present)")
 
     c = command("aggregate", _aggregate, "stack profiles.nc and errors.nc files into results.nc")

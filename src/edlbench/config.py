@@ -12,7 +12,7 @@ from edlbench.errors import InputError
 from edlbench.files import existing
 
 T = TypeVar("T")
-SECTIONS = ("build", "reference", "dataset", "profiles", "train", "md", "backends", "plan")
+SECTIONS = ("build", "reference", "dataset", "import", "profiles", "train", "md", "backends", "plan")
 
 
 def load_params(path: str | Path | None) -> dict[str, Any]:

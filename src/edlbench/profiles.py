@@ -206,8 +206,8 @@ def compute_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr
     dcos = 2.0 / cfg.n_cos
     store("p_cos_theta_layer1", hist, np.repeat(inlayer.sum(1, keepdims=True) * dcos, cfg.n_cos, axis=1), ("cos_bin",))
 
-    layer_cos, layer_n = (cos_face * inlayer).sum(1, keepdims=True), inlayer.sum(1, keepdims=True)
-    store("cos_theta_layer1", layer_cos, layer_n, ("layer",))
+    value, sem = _block_ratio((cos_face * inlayer).sum(1, keepdims=True), inlayer.sum(1, keepdims=True), blocks, n_blocks)
+    out["cos_theta_layer1"], out["cos_theta_layer1_sem"] = ((), value[0]), ((), sem[0])
 
     dt = _frame_interval(frames, cfg)
     max_lag = int(min(n_f // 2, round(cfg.acf_max_lag / dt)))
@@ -234,8 +234,6 @@ def compute_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr
         "cos_bin": 0.5 * (edges[1:] + edges[:-1]),
         "lag": np.arange(max_lag + 1) * dt,
     }
-    out["cos_theta_layer1"] = ((), out["cos_theta_layer1"][1][0])
-    out["cos_theta_layer1_sem"] = ((), out["cos_theta_layer1_sem"][1][0])
     ds = xr.Dataset(out, coords=coords)
     ds.attrs.update(metal=metal, ion=ion, n_blocks=n_blocks, dz=cfg.dz)
     return ds

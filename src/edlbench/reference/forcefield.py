@@ -70,6 +70,7 @@ def surface_layers(atoms: Atoms, metal: str, tol: float = 1.0) -> tuple[np.ndarr
 
 
 def cutoff_nm(cell: np.ndarray) -> float:
+    """Real-space cutoff (nm): 9 Å, or 0.49 × the shortest width of the cell (Å) if smaller."""
     widths = [cell[0, 0], cell[1, 1], cell[2, 2]]
     return min(CUTOFF_MAX, 0.049 * min(widths))
 
