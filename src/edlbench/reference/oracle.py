@@ -17,6 +17,7 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.units import kB, kJ, mol
 from tqdm import tqdm
 
+from edlbench.errors import InputError
 from edlbench.reference.forcefield import build_system
 from edlbench.trajectory import TrajectoryWriter
 
@@ -110,22 +111,29 @@ def run_reference_md(atoms: Atoms, cfg: ReferenceConfig, trajectory: Path, log: 
             open(log, "w") as out:
         out.write("# step time_ps temperature_K potential_energy_eV\n")
         bar = tqdm(total=n_eq + n_frames * cfg.stride, unit="step", desc="reference MD", disable=not progress, mininterval=2)
-        for done in range(0, n_eq, 1000):
-            integrator.step(min(1000, n_eq - done))
-            bar.update(min(1000, n_eq - done))
-        for k in range(n_frames):
-            integrator.step(cfg.stride)
-            bar.update(cfg.stride)
-            state = ctx.getState(getPositions=True, getEnergy=True)
-            frame.positions = np.asarray(state.getPositions(asNumpy=True)._value) * 10.0
-            temp = 2 * state.getKineticEnergy()._value * KJMOL_TO_EV / (dof * kB)
-            epot = state.getPotentialEnergy()._value * KJMOL_TO_EV
-            time_ps = (k + 1) * cfg.stride * dt_ps
-            if not math.isfinite(epot):
-                info["status"] = "unstable"
-                break
-            traj.append(frame, time_ps, temperature=temp, potential_energy=epot)
-            out.write(f"{n_eq + (k + 1) * cfg.stride} {time_ps:.4f} {temp:.2f} {epot:.6f}\n")
+        step = 0
+        try:
+            for done in range(0, n_eq, 1000):
+                integrator.step(min(1000, n_eq - done))
+                step += min(1000, n_eq - done)
+                bar.update(min(1000, n_eq - done))
+            for k in range(n_frames):
+                integrator.step(cfg.stride)
+                step += cfg.stride
+                bar.update(cfg.stride)
+                state = ctx.getState(getPositions=True, getEnergy=True)
+                frame.positions = np.asarray(state.getPositions(asNumpy=True)._value) * 10.0
+                temp = 2 * state.getKineticEnergy()._value * KJMOL_TO_EV / (dof * kB)
+                epot = state.getPotentialEnergy()._value * KJMOL_TO_EV
+                if not math.isfinite(epot):
+                    raise mm.OpenMMException("non-finite energy")
+                time_ps = (k + 1) * cfg.stride * dt_ps
+                traj.append(frame, time_ps, temperature=temp, potential_energy=epot)
+                out.write(f"{step} {time_ps:.4f} {temp:.2f} {epot:.6f}\n")
+        except mm.OpenMMException as exc:
+            info.update(status="unstable", status_step=step, reason=str(exc).split(".")[0])
         bar.close()
         traj.set_info(info)
+    if traj.n == 0:
+        raise InputError(f"{trajectory}: oracle MD unstable at step {step} before the first frame ({info['reason']})")
     return traj.n
