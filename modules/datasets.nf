@@ -11,7 +11,7 @@ process DATASETS {
 
     script:
     """
-    edlbench dataset trajectories/*/trajectory.nc --params ${params_yaml} -o datasets
+    edlbench dataset trajectories/*/* --params ${params_yaml} -o datasets
     """
 
     stub:

@@ -9,7 +9,6 @@ process REFERENCE_MD {
 
     output:
     tuple val("${structure.baseName}"), path("${structure.baseName}/trajectory.nc"), emit: trajectory
-    path "${structure.baseName}/profiles.nc", emit: profiles
     path "${structure.baseName}/thermo.log", emit: log
 
     script:
@@ -20,6 +19,6 @@ process REFERENCE_MD {
     stub:
     """
     mkdir -p ${structure.baseName}
-    touch ${structure.baseName}/trajectory.nc ${structure.baseName}/profiles.nc ${structure.baseName}/thermo.log
+    touch ${structure.baseName}/trajectory.nc ${structure.baseName}/thermo.log
     """
 }

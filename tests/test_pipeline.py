@@ -63,7 +63,7 @@ def test_resume_reruns_nothing(pipeline):
 def test_stub_run_of_paper_plan(tmp_path):
     out = run_nf("run", str(ROOT / "main.nf"), "-profile", "paper,local", "-stub-run", "--outdir", str(tmp_path / "r"), cwd=tmp_path)
     plan = make_plan(ROOT / "params/paper.yaml")
-    expected = 1 + 2 * len(plan["charges"]) + 2  # PLAN; BUILD and REFERENCE_MD per charge; DATASETS, AGGREGATE
+    expected = 1 + 3 * len(plan["charges"]) + 2  # PLAN; BUILD, REFERENCE_MD, PROFILES per charge; DATASETS, AGGREGATE
     assert len(trace(tmp_path / "r")) == expected, out
 
 
@@ -87,3 +87,22 @@ def test_plan_rejects_bad_params(tmp_path):
         (tmp_path / "p.yaml").write_text(text)
         with pytest.raises(InputError, match=needle):
             make_plan(tmp_path / "p.yaml")
+
+
+def test_dft_import_branch(pipeline, tmp_path):
+    """--dft replaces BUILD + REFERENCE_MD: labelled frames (here: the oracle's, as if from DFT-MD)."""
+    from ase.calculators.singlepoint import SinglePointCalculator
+    from ase.io import read, write
+
+    for f in sorted((pipeline / "results/datasets/datasets/test").glob("n*.extxyz")):
+        images = read(f, ":")
+        for a in images:
+            a.calc = SinglePointCalculator(a, energy=a.info.pop("REF_energy"), forces=a.arrays.pop("REF_forces"))
+        write(tmp_path / f"vasp_{f.stem}.extxyz", images)
+    run_nf("run", str(ROOT / "main.nf"), "-profile", "test,local", "--dft", str(tmp_path / "vasp_*.extxyz"),
+           "--outdir", str(tmp_path / "results"), cwd=tmp_path)
+    names = {r["name"].split(" ")[0] for r in trace(tmp_path / "results")}
+    assert "IMPORT" in names and "REFERENCE_MD" not in names and "BUILD" not in names
+    ds = xr.open_dataset(tmp_path / "results/aggregate/results.nc")
+    assert list(ds.n_ion.values) == make_plan(ROOT / "params/test.yaml")["charges"]
+    assert np.isfinite(ds.rho_O.sel(model="reference")).all()

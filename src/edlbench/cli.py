@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 from edlbench import __version__
@@ -50,18 +49,14 @@ def _reference_md(args: argparse.Namespace) -> None:
 
     from edlbench.config import load_params, make
     from edlbench.files import existing
-    from edlbench.profiles import ProfileConfig, profiles_file
     from edlbench.reference.oracle import ReferenceConfig, run_reference_md
 
-    params = load_params(args.params)
-    cfg = make(ReferenceConfig, params, "reference", temperature=args.temperature, timestep=args.timestep,
+    cfg = make(ReferenceConfig, load_params(args.params), "reference", temperature=args.temperature, timestep=args.timestep,
                equilibration=args.equilibration, production=args.production, stride=args.stride, platform=args.platform)
     atoms = read(existing(args.structure, "structure"))
     args.outdir.mkdir(parents=True, exist_ok=True)
     traj = args.outdir / "trajectory.nc"
     n = run_reference_md(atoms, cfg, traj, args.outdir / "thermo.log", seed=args.seed)
-    profiles_file(traj, args.outdir / "profiles.nc", make(ProfileConfig, params, "profiles"), model="reference",
-                  train_set="none", seed=args.seed, params={"reference": asdict(cfg)})
     print(f"{traj} ({n} frames)")
 
 
@@ -130,7 +125,7 @@ def parser() -> argparse.ArgumentParser:
 
     c = command("reference-md", _reference_md, "reference MD of one charge state with the classical oracle (OpenMM)")
     c.add_argument("structure", type=Path, help="starting structure (extxyz from edlbench build)")
-    c.add_argument("-o", "--outdir", type=Path, default=Path("."), help="writes trajectory.nc, thermo.log, profiles.nc")
+    c.add_argument("-o", "--outdir", type=Path, default=Path("."), help="writes trajectory.nc and thermo.log")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--temperature", type=float, help="K (default 300)")
     c.add_argument("--timestep", type=float, help="fs (default 0.5)")
