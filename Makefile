@@ -9,7 +9,9 @@ NEXTFLOW = $(shell bash scripts/install-nextflow)
 
 .PHONY: envs test demo locks clean uv nextflow images
 
-envs: $(VENVS)/core/.built
+ENVS    := core mace
+
+envs: $(foreach e,$(ENVS),$(VENVS)/$(e)/.built)
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install -q $(UV_PIN)
@@ -27,13 +29,14 @@ containers/%.sif: containers/%.def containers/%.lock pyproject.toml
 	apptainer build --force $@ $<
 
 locks: | uv
-	$(UV) pip compile -q --python-version $(PYTHON) --generate-hashes containers/core.in -o containers/core.lock
+	for e in $(ENVS); do $(UV) pip compile -q --python-version $(PYTHON) --generate-hashes containers/$$e.in -o containers/$$e.lock; done
 
 nextflow:
 	@bash scripts/install-nextflow >/dev/null
 
 test: envs nextflow
-	$(CORE) -m pytest -q
+	$(CORE) -m pytest -q --ignore=tests/backends
+	$(VENVS)/mace/bin/python -m pytest -q tests/backends/test_mace.py
 
 demo: envs nextflow
 	$(NEXTFLOW) run main.nf -profile demo,local --outdir results/demo

@@ -77,6 +77,46 @@ def _import(args: argparse.Namespace) -> None:
     print(json.dumps(import_files(args.files, args.outdir, cfg)))
 
 
+def _train(args: argparse.Namespace) -> None:
+    from edlbench import backends
+    from edlbench.config import load_params
+
+    params = load_params(args.params)
+    config = dict((params.get("backends") or {}).get(args.backend) or {})
+    data = args.datasets / args.train_set
+    model = backends.get(args.backend).train(data / "train.extxyz", data / "valid.extxyz", config, args.outdir, args.seed)
+    print(model)
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from edlbench import backends
+    from edlbench.contract import write
+    from edlbench.evaluate import evaluate
+
+    calc = backends.get(args.backend).calculator(args.model, args.device)
+    ds = evaluate(calc, args.test_sets, args.backend, args.train_set, args.seed)
+    write(ds, args.output, "errors", seed=args.seed)
+    print(args.output)
+
+
+def _md(args: argparse.Namespace) -> None:
+    from ase.io import read
+
+    from edlbench import backends
+    from edlbench.config import load_params, make
+    from edlbench.files import existing
+    from edlbench.md import MDConfig, run_md
+
+    cfg = make(MDConfig, load_params(args.params), "md", steps=args.steps, stride=args.stride, seed=args.seed,
+               temperature=args.temperature, thermostat=args.thermostat)
+    atoms = read(existing(args.structure, "structure"))
+    calc = backends.get(args.backend).calculator(args.model, args.device)
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    info = {"model": args.backend, "train_set": args.train_set, "ion": atoms.info.get("ion", "Na")}
+    info = run_md(atoms, calc, cfg, args.outdir / "trajectory.nc", args.outdir / "thermo.log", info)
+    print(f"{args.outdir / 'trajectory.nc'}: {info['status']}" + (f" at step {info['status_step']} ({info['reason']})" if info["status"] != "ok" else ""))
+
+
 def _aggregate(args: argparse.Namespace) -> None:
     from edlbench.aggregate import aggregate
     from edlbench.contract import write
@@ -145,6 +185,35 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--outdir", type=Path, default=Path("imported"))
     c.add_argument("--ion", help="counter-ion element (default Na)")
     c.add_argument("--metal", help="electrode element (default: the metal present)")
+
+    c = command("train", _train, "train one model with its package's own training entry point")
+    c.add_argument("--backend", required=True)
+    c.add_argument("--train-set", required=True, help="mixed, n0, n1, …")
+    c.add_argument("--datasets", type=Path, default=Path("datasets"), help="folder written by `edlbench dataset`")
+    c.add_argument("--seed", type=int, default=0, help="model seed (committee member)")
+    c.add_argument("-o", "--outdir", type=Path, default=Path("model"))
+
+    c = command("evaluate", _evaluate, "energy/force errors of a trained model per test charge state → errors.nc")
+    c.add_argument("test_sets", nargs="+", type=Path, help="test/n*.extxyz from `edlbench dataset`")
+    c.add_argument("--backend", required=True)
+    c.add_argument("--model", type=Path, required=True)
+    c.add_argument("--train-set", required=True)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--device", default="cpu")
+    c.add_argument("-o", "--output", type=Path, default=Path("errors.nc"))
+
+    c = command("md", _md, "NVT MD with a trained model (same driver for every backend); unstable runs exit 0")
+    c.add_argument("structure", type=Path)
+    c.add_argument("--backend", required=True)
+    c.add_argument("--model", type=Path, required=True)
+    c.add_argument("--train-set", default="none")
+    c.add_argument("--device", default="cpu")
+    c.add_argument("--steps", type=int)
+    c.add_argument("--stride", type=int)
+    c.add_argument("--seed", type=int)
+    c.add_argument("--temperature", type=float)
+    c.add_argument("--thermostat", choices=["langevin", "nose-hoover"])
+    c.add_argument("-o", "--outdir", type=Path, default=Path("md"))
 
     c = command("aggregate", _aggregate, "stack profiles.nc and errors.nc files into results.nc")
     c.add_argument("files", nargs="+", type=Path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from edlbench.backends import REGISTRY as BACKENDS
 from edlbench.build import BuildConfig
 from edlbench.config import load_params, make
 from edlbench.dataset import DatasetConfig
@@ -18,9 +19,6 @@ from edlbench.errors import InputError
 from edlbench.files import atomic_output
 from edlbench.profiles import ProfileConfig
 from edlbench.reference.oracle import ReferenceConfig
-
-#: Backends with a train/calculator implementation (none yet: issues 4 and 5).
-BACKENDS: dict[str, str] = {}
 
 
 def make_plan(params_path: str | Path) -> dict:

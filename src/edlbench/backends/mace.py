@@ -1,0 +1,61 @@
+"""MACE (mace-torch): equivariant message passing, `num_interactions` layers (2 by default:
+receptive field 2 × r_max), trained with mace's own ``mace_run_train`` and run through its
+``MACECalculator``. Hyperparameters come from the params file (``backends.mace``)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from edlbench.errors import InputError
+
+#: mace_run_train options edlbench sets itself (the rest come from the params file).
+DEFAULTS = {
+    "model": "MACE",
+    "num_interactions": 2,
+    "hidden_irreps": "16x0e + 16x1o",
+    "r_max": 5.0,
+    "max_L": 1,
+    "batch_size": 4,
+    "max_num_epochs": 10,
+    "lr": 0.01,
+    "E0s": "average",
+    "default_dtype": "float64",
+    "energy_weight": 1.0,
+    "forces_weight": 100.0,
+}
+
+
+def _entry_point() -> str:
+    exe = shutil.which("mace_run_train") or shutil.which("mace_run_train", path=str(Path(sys.executable).parent))
+    if exe is None:
+        raise InputError("mace: mace_run_train not found (the 'mace' environment: make envs)")
+    return exe
+
+
+def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
+    """Train with mace_run_train on REF_energy/REF_forces; returns the .model file."""
+    options = {**DEFAULTS, **{k: v for k, v in config.items() if k != "committee"}}
+    workdir = Path(workdir).resolve()
+    name = f"mace_seed{seed}"
+    args = [_entry_point(), f"--name={name}", f"--train_file={Path(train).resolve()}", f"--valid_file={Path(valid).resolve()}",
+            "--energy_key=REF_energy", "--forces_key=REF_forces", f"--seed={seed}", "--device=cpu",
+            f"--work_dir={workdir}", f"--model_dir={workdir}", "--save_cpu"]
+    args += [f"--{k}={v}" for k, v in options.items()]
+    log = workdir / "train.log"
+    workdir.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as out:
+        proc = subprocess.run(args, stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
+    model = workdir / f"{name}.model"
+    if proc.returncode != 0 or not model.exists():
+        tail = log.read_text().strip().splitlines()[-1:] if log.exists() else []
+        raise InputError(f"mace: training failed (exit {proc.returncode}; see {log}): {' '.join(tail)}")
+    return model
+
+
+def calculator(model: Path, device: str = "cpu"):
+    from mace.calculators import MACECalculator
+
+    return MACECalculator(model_paths=str(model), device=device, default_dtype="float64")
