@@ -1,0 +1,56 @@
+"""MD driver overhead per backend: ms/step of `edlbench.md.run_md` vs the calculator's bare force call.
+
+The system is the ~110-atom test cell (3×4×3 Au + 23 H₂O + 2 Na). For a trained model pass its
+file; the oracle (OpenMM Reference platform through ASE) needs none.
+Usage: python benchmarks/md_overhead.py --backend mace --model model.model [--steps 200]
+       python benchmarks/md_overhead.py --backend oracle
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from edlbench import backends
+from edlbench.build import BuildConfig, build_interface
+from edlbench.md import MDConfig, run_md
+from edlbench.reference.oracle import OracleCalculator, ReferenceConfig, run_reference_md
+from edlbench.trajectory import read_frames
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--backend", required=True)
+    ap.add_argument("--model", type=Path)
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args()
+    calc = OracleCalculator() if args.backend == "oracle" else backends.get(args.backend).calculator(args.model, args.device)
+    atoms = build_interface(BuildConfig(repeats=(3, 4), layers=3, gap=12.0, seed=6), 2)
+    # relax the packed start with the oracle so that the MD is stable for any model
+    with tempfile.TemporaryDirectory() as tmp:
+        run_reference_md(atoms, ReferenceConfig(equilibration=0.5, production=0.05, stride=100), Path(tmp) / "eq.nc", Path(tmp) / "eq.log", 1, progress=False)
+        atoms.positions = read_frames(Path(tmp) / "eq.nc", start=-1).positions[0]
+        bare = []
+        probe = atoms.copy()
+        for k in range(args.steps // 4 + 1):
+            probe.positions += np.random.default_rng(k).normal(0, 1e-3, probe.positions.shape)
+            t0 = time.perf_counter()
+            calc.calculate(probe, ["energy", "forces"], ["positions"])
+            bare.append(time.perf_counter() - t0)
+        bare_ms = 1e3 * float(np.median(bare[1:]))
+        t0 = time.perf_counter()
+        info = run_md(atoms, calc, MDConfig(steps=args.steps, stride=20), Path(tmp) / "md.nc", Path(tmp) / "md.log", {}, progress=False)
+        md_ms = 1e3 * (time.perf_counter() - t0) / args.steps
+    print(f"{args.backend}: {len(atoms)} atoms, status {info['status']}")
+    print(f"  bare energy+forces : {bare_ms:8.2f} ms")
+    print(f"  MD step (driver)   : {md_ms:8.2f} ms")
+    print(f"  driver overhead    : {100 * (md_ms / bare_ms - 1):6.1f} %   (target ≤ 10 %)")
+
+
+if __name__ == "__main__":
+    main()
