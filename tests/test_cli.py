@@ -64,3 +64,8 @@ def test_unknown_params_key(tmp_path):
 def test_help(cmd):
     proc = run(cmd, "--help")
     assert proc.returncode == 0 and "usage" in proc.stdout
+
+
+def test_unreadable_structure(tmp_path):
+    (tmp_path / "s.extxyz").write_text("3\nnot a header\nAu 0 0\n")
+    assert_one_line_error(run("reference-md", tmp_path / "s.extxyz", "-o", tmp_path), "s.extxyz", "cannot read structure")

@@ -45,15 +45,13 @@ def _profiles(args: argparse.Namespace) -> None:
 
 
 def _reference_md(args: argparse.Namespace) -> None:
-    from ase.io import read
-
     from edlbench.config import load_params, make
-    from edlbench.files import existing
     from edlbench.reference.oracle import ReferenceConfig, run_reference_md
+    from edlbench.trajectory import read_structure
 
     cfg = make(ReferenceConfig, load_params(args.params), "reference", temperature=args.temperature, timestep=args.timestep,
                equilibration=args.equilibration, production=args.production, stride=args.stride, platform=args.platform)
-    atoms = read(existing(args.structure, "structure"))
+    atoms = read_structure(args.structure)
     args.outdir.mkdir(parents=True, exist_ok=True)
     traj = args.outdir / "trajectory.nc"
     n = run_reference_md(atoms, cfg, traj, args.outdir / "thermo.log", seed=args.seed)
@@ -100,16 +98,14 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _md(args: argparse.Namespace) -> None:
-    from ase.io import read
-
     from edlbench import backends
     from edlbench.config import load_params, make
-    from edlbench.files import existing
     from edlbench.md import MDConfig, run_md
+    from edlbench.trajectory import read_structure
 
     cfg = make(MDConfig, load_params(args.params), "md", steps=args.steps, stride=args.stride, seed=args.seed,
                temperature=args.temperature, thermostat=args.thermostat)
-    atoms = read(existing(args.structure, "structure"))
+    atoms = read_structure(args.structure)
     calc = backends.get(args.backend).calculator(args.model, args.device)
     args.outdir.mkdir(parents=True, exist_ok=True)
     info = {"model": args.backend, "train_set": args.train_set, "ion": atoms.info.get("ion", "Na")}

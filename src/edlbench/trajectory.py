@@ -88,6 +88,15 @@ def _read_ase(path: Path, index: slice) -> Frames:
     )
 
 
+def read_structure(path: str | Path) -> Atoms:
+    """One structure (the last frame) of an ASE-readable file, or a one-line InputError."""
+    path = existing(path, "structure")
+    try:
+        return read(path)
+    except Exception as exc:  # ASE raises many types for unreadable files
+        raise InputError(f"{path}: cannot read structure ({type(exc).__name__}: {exc})") from None
+
+
 def read_frames(path: str | Path, start: int = 0, stop: int | None = None, stride: int = 1) -> Frames:
     """Frames start:stop:stride of any ASE-readable trajectory or our NetCDF trajectory."""
     path = existing(path, "trajectory")
