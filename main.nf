@@ -2,9 +2,9 @@
 /*
  * edlbench: short-range MLIPs at charged Au(111)/water interfaces.
  * Wiring only; every process is one `edlbench` call (see modules/), all logic in the package.
- * Built so far: PLAN → BUILD → REFERENCE_MD (or IMPORT of DFT data) → DATASETS, and the
- * reference PROFILES → AGGREGATE. TRAIN / EVALUATE / MD / UNCERTAINTY / REPORT join when the
- * backends land (issues 4, 5, 7).
+ * PLAN → BUILD → REFERENCE_MD (or IMPORT of DFT data) → DATASETS → TRAIN → EVALUATE,
+ * TRAIN → MD (per charge, from the equilibrated reference) → PROFILES → AGGREGATE.
+ * UNCERTAINTY and REPORT join with issues 4 and 7.
  */
 nextflow.enable.dsl = 2
 
@@ -13,6 +13,9 @@ include { BUILD        } from './modules/build'
 include { REFERENCE_MD } from './modules/reference_md'
 include { IMPORT       } from './modules/import'
 include { DATASETS     } from './modules/datasets'
+include { TRAIN        } from './modules/train'
+include { EVALUATE     } from './modules/evaluate'
+include { MD           } from './modules/md'
 include { PROFILES     } from './modules/profiles'
 include { AGGREGATE    } from './modules/aggregate'
 
@@ -21,6 +24,7 @@ workflow {
 
     // the run matrix, validated once from the params file
     PLAN(params_yaml)
+    plan = PLAN.out.map { new groovy.json.JsonSlurper().parse(it) }
 
     if (params.dft) {
         // user DFT(-MD) frames: validated and grouped by charge state; they are the reference
@@ -28,16 +32,31 @@ workflow {
         reference = IMPORT.out.flatten().map { f -> tuple(f.baseName, f) }
     } else {
         // starting structures per charge state, then reference MD with the classical oracle
-        charges = PLAN.out.flatMap { new groovy.json.JsonSlurper().parse(it).charges }
-        BUILD(params_yaml, charges)
+        BUILD(params_yaml, plan.flatMap { it.charges })
         REFERENCE_MD(params_yaml, BUILD.out)
         reference = REFERENCE_MD.out.trajectory
     }
 
     // labelled training/validation/test sets: mixed, n0…n4, test per charge
     DATASETS(params_yaml, reference.map { it[1] }.collect())
+    datasets = DATASETS.out.datasets
 
-    // reference profiles per charge state, then everything into one results.nc
-    PROFILES(params_yaml, reference.map { charge, traj -> tuple('reference', 'none', charge, params.seed, traj) })
-    AGGREGATE(PROFILES.out.collect())
+    // every backend × train_set × seed of the plan, then its errors per test charge
+    TRAIN(params_yaml, datasets, plan.flatMap { it.train }.map { r -> tuple(r.backend, r.env, r.train_set, r.seed, r.test_charges) })
+    EVALUATE(datasets, TRAIN.out)
+
+    // MD with committee member 0 of each model at the charges the plan lists, from the reference's last frame
+    models = TRAIN.out.filter { it[3] == 0 }.map { b, e, t, s, q, m -> tuple("${b}/${t}", b, e, t, s, m) }
+    md_plan = plan.flatMap { it.md }.map { r -> tuple("${r.backend}/${r.train_set}", "n${r.n_ion}") }
+    md_runs = models.combine(md_plan, by: 0)
+        .map { key, b, e, t, s, m, charge -> tuple(charge, b, e, t, s, m) }
+        .combine(reference, by: 0)
+        .map { charge, b, e, t, s, m, start -> tuple(b, e, t, s, m, charge, start) }
+    MD(params_yaml, md_runs)
+
+    // profiles of the reference and of every MLIP run, then everything into one results.nc
+    runs = reference.map { charge, traj -> tuple('reference', 'none', charge, params.seed, traj) }
+        .mix(MD.out.trajectory)
+    PROFILES(params_yaml, runs)
+    AGGREGATE(PROFILES.out.mix(EVALUATE.out).collect())
 }

@@ -58,3 +58,15 @@ def test_every_label_has_image_and_venv():
         assert (ROOT / "containers" / f"{env}.def").exists() and (ROOT / "containers" / f"{env}.lock").exists()
         assert f"withLabel: {env}" in config and f"{env}.sif" in config and f".venvs/{env}/bin" in config
         assert f"$(VENVS)/{env}/.built" in makefile or "$(VENVS)/%/.built" in makefile
+
+
+def test_every_backend_environment_has_image_lock_and_venv():
+    from edlbench.backends import REGISTRY
+
+    config = (ROOT / "nextflow.config").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    envs_line = next(ln for ln in makefile.splitlines() if ln.startswith("ENVS"))
+    assert "withLabel: ml" in config and ".venvs/${env}/bin" in config and "${env}.sif" in config
+    for _, env in REGISTRY.values():
+        assert (ROOT / "containers" / f"{env}.def").exists() and (ROOT / "containers" / f"{env}.lock").exists()
+        assert env in envs_line.split()

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+import yaml
 
 from edlbench.errors import InputError
 from edlbench.plan import make_plan
@@ -49,6 +50,17 @@ def test_pipeline_results(pipeline):
     ref = ds.rho_O.sel(model="reference")
     assert np.isfinite(ref).all() and float(ref.max()) > 1.0  # a structured first water layer
     assert (ds.status.sel(model="reference") == 0).all()
+    plan = make_plan(ROOT / "params/test.yaml")
+    for run in plan["md"]:  # every planned MLIP run is there: finished, or stopped as unstable
+        sel = dict(model=run["backend"], train_set=run["train_set"], n_ion=run["n_ion"])
+        assert int(ds.status.sel(**sel)) in (0, 1), sel
+        if int(ds.status.sel(**sel)) == 0:
+            assert np.isfinite(ds.rho_O.sel(**sel)).all(), sel
+    for run in plan["train"]:  # errors at every charge the model can be tested on, NaN elsewhere
+        errors = ds.rmse_force.sel(model=run["backend"], train_set=run["train_set"], seed=run["seed"])
+        tested = errors.sel(n_ion=run["test_charges"])
+        assert np.isfinite(tested).all() and (tested > 0).all(), run
+        assert int(np.isfinite(errors).sum()) == len(run["test_charges"]), run
     rows = trace(pipeline / "results")
     assert {r["status"] for r in rows} == {"COMPLETED"}
     assert (pipeline / "results/datasets/datasets/manifest.json").exists()
@@ -63,7 +75,9 @@ def test_resume_reruns_nothing(pipeline):
 def test_stub_run_of_paper_plan(tmp_path):
     out = run_nf("run", str(ROOT / "main.nf"), "-profile", "paper,local", "-stub-run", "--outdir", str(tmp_path / "r"), cwd=tmp_path)
     plan = make_plan(ROOT / "params/paper.yaml")
-    expected = 1 + 3 * len(plan["charges"]) + 2  # PLAN; BUILD, REFERENCE_MD, PROFILES per charge; DATASETS, AGGREGATE
+    # PLAN; BUILD, REFERENCE_MD, PROFILES per charge; DATASETS; TRAIN and EVALUATE per model;
+    # MD and PROFILES per MD run; AGGREGATE
+    expected = 1 + 3 * len(plan["charges"]) + 1 + 2 * len(plan["train"]) + 2 * len(plan["md"]) + 1
     assert len(trace(tmp_path / "r")) == expected, out
 
 
@@ -99,8 +113,11 @@ def test_dft_import_branch(pipeline, tmp_path):
         for a in images:
             a.calc = SinglePointCalculator(a, energy=a.info.pop("REF_energy"), forces=a.arrays.pop("REF_forces"))
         write(tmp_path / f"vasp_{f.stem}.extxyz", images)
+    params = yaml.safe_load((ROOT / "params/test.yaml").read_text())
+    params.pop("backends")  # the branch under test is the reference side; training is tested above
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     run_nf("run", str(ROOT / "main.nf"), "-profile", "test,local", "--dft", str(tmp_path / "vasp_*.extxyz"),
-           "--outdir", str(tmp_path / "results"), cwd=tmp_path)
+           "--params_yaml", str(tmp_path / "params.yaml"), "--outdir", str(tmp_path / "results"), cwd=tmp_path)
     names = {r["name"].split(" ")[0] for r in trace(tmp_path / "results")}
     assert "IMPORT" in names and "REFERENCE_MD" not in names and "BUILD" not in names
     ds = xr.open_dataset(tmp_path / "results/aggregate/results.nc")

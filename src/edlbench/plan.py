@@ -3,7 +3,8 @@
 `edlbench plan` validates every section of the params file (unknown keys, unknown backends,
 empty charge lists, impossible sizes) before any work is scheduled, and writes plan.json:
 charge states, training sets, and the backend × train_set × seed training runs and
-backend × train_set × charge MD runs. Backends not implemented are rejected by name.
+backend × train_set × charge MD runs (with committee member 0) at every charge state the model
+can describe (see `covered`), each with the environment its backend runs in. Backends not implemented are rejected by name.
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ from edlbench.profiles import ProfileConfig
 from edlbench.reference.oracle import ReferenceConfig
 
 
+def covered(train_set: str, charges: list[int]) -> list[int]:
+    """Charge states a model trained on `train_set` can be run at: those whose elements it has seen.
+
+    A model trained without ions (n0) has no embedding for the ion and cannot be applied to a
+    charged cell; every other training set contains the ion, so all charge states are open to it.
+    """
+    return [0] if train_set == "n0" else list(charges)
+
+
 def make_plan(params_path: str | Path) -> dict:
     params = load_params(params_path)
     build = make(BuildConfig, params, "build")
@@ -36,8 +46,10 @@ def make_plan(params_path: str | Path) -> dict:
     if len(set(charges)) != len(charges):
         raise InputError(f"{params['_path']}: build.n_ions={list(build.n_ions)} repeats a charge state")
     train_sets = ["mixed"] + [f"n{n}" for n in charges]
-    train = [{"backend": b, "train_set": t, "seed": s} for b, c in backends.items() for t in train_sets for s in range(int(c.get("committee", 1)))]
-    md = [{"backend": b, "train_set": t, "n_ion": n} for b in backends for t in train_sets for n in charges]
+    train = [{"backend": b, "env": BACKENDS[b][1], "train_set": t, "seed": s, "test_charges": covered(t, charges)}
+             for b, c in backends.items() for t in train_sets for s in range(int((c or {}).get("committee", 1)))]
+    md = [{"backend": b, "env": BACKENDS[b][1], "train_set": t, "n_ion": n, "seed": 0}
+          for b in backends for t in train_sets for n in covered(t, charges)]
     return {"charges": charges, "train_sets": train_sets, "backends": list(backends), "train": train, "md": md}
 
 

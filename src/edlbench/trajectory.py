@@ -89,8 +89,12 @@ def _read_ase(path: Path, index: slice) -> Frames:
 
 
 def read_structure(path: str | Path) -> Atoms:
-    """One structure (the last frame) of an ASE-readable file, or a one-line InputError."""
+    """The last frame of an ASE-readable file or of our trajectory, or a one-line InputError."""
     path = existing(path, "structure")
+    if _is_ours(path):
+        last = _read_ours(path, slice(-1, None))
+        info = {k: v for k, v in last.info.items() if k in ("ion", "n_ion")}
+        return Atoms(last.symbols, positions=last.positions[0], cell=last.cells[0], pbc=True, info=info)
     try:
         return read(path)
     except Exception as exc:  # ASE raises many types for unreadable files

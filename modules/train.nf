@@ -1,0 +1,23 @@
+process TRAIN {
+    label 'ml'
+    label 'train'
+    tag "${backend}/${train_set}/seed${seed}"
+
+    input:
+    path params_yaml
+    path datasets
+    tuple val(backend), val(env), val(train_set), val(seed), val(test_charges)
+
+    output:
+    tuple val(backend), val(env), val(train_set), val(seed), val(test_charges), path("model")
+
+    script:
+    """
+    edlbench train --params ${params_yaml} --backend ${backend} --train-set ${train_set} --seed ${seed} --datasets ${datasets} -o model
+    """
+
+    stub:
+    """
+    mkdir -p model && touch model/${backend}_seed${seed}.model
+    """
+}
