@@ -115,6 +115,7 @@ def test_dft_import_branch(pipeline, tmp_path):
         write(tmp_path / f"vasp_{f.stem}.extxyz", images)
     params = yaml.safe_load((ROOT / "params/test.yaml").read_text())
     params.pop("backends")  # the branch under test is the reference side; training is tested above
+    params["dataset"]["stride"] = 1  # the stand-in DFT files are short (the test split of one run)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     run_nf("run", str(ROOT / "main.nf"), "-profile", "test,local", "--dft", str(tmp_path / "vasp_*.extxyz"),
            "--params_yaml", str(tmp_path / "params.yaml"), "--outdir", str(tmp_path / "results"), cwd=tmp_path)
