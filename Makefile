@@ -9,7 +9,7 @@ NEXTFLOW = $(shell bash scripts/install-nextflow)
 
 .PHONY: envs test demo locks clean uv nextflow images
 
-ENVS    := core mace
+ENVS    := core mace deepmd
 
 envs: $(foreach e,$(ENVS),$(VENVS)/$(e)/.built)
 
@@ -36,7 +36,7 @@ nextflow:
 
 test: envs nextflow
 	$(CORE) -m pytest -q --ignore=tests/backends
-	$(VENVS)/mace/bin/python -m pytest -q tests/backends/test_mace.py
+	for e in $(filter-out core,$(ENVS)); do $(VENVS)/$$e/bin/python -m pytest -q tests/backends --env $$e || exit 1; done
 
 demo: envs nextflow
 	$(NEXTFLOW) run main.nf -profile demo,local --outdir results/demo

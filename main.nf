@@ -3,8 +3,8 @@
  * edlbench: short-range MLIPs at charged Au(111)/water interfaces.
  * Wiring only; every process is one `edlbench` call (see modules/), all logic in the package.
  * PLAN → BUILD → REFERENCE_MD (or IMPORT of DFT data) → DATASETS → TRAIN → EVALUATE,
- * TRAIN → MD (per charge, from the equilibrated reference) → PROFILES → AGGREGATE.
- * UNCERTAINTY and REPORT join with issues 4 and 7.
+ * TRAIN → MD (per charge, from the equilibrated reference) → UNCERTAINTY (committees of ≥ 2)
+ * → PROFILES → AGGREGATE.
  */
 nextflow.enable.dsl = 2
 
@@ -16,6 +16,7 @@ include { DATASETS     } from './modules/datasets'
 include { TRAIN        } from './modules/train'
 include { EVALUATE     } from './modules/evaluate'
 include { MD           } from './modules/md'
+include { UNCERTAINTY  } from './modules/uncertainty'
 include { PROFILES     } from './modules/profiles'
 include { AGGREGATE    } from './modules/aggregate'
 
@@ -54,9 +55,17 @@ workflow {
         .map { charge, b, e, t, s, m, start -> tuple(b, e, t, s, m, charge, start) }
     MD(params_yaml, md_runs)
 
+    // committee force spread along each run, where the model has a committee (all its seeds)
+    committees = TRAIN.out.map { b, e, t, s, q, m -> tuple("${b}/${t}", m) }.groupTuple()
+    with_committee = MD.out.trajectory.map { b, e, t, c, s, traj -> tuple("${b}/${t}", b, e, t, c, s, traj) }
+        .combine(committees, by: 0)
+        .branch { it -> committee: it[7].size() > 1; single: true }
+    UNCERTAINTY(with_committee.committee.map { it[1..7] })
+
     // profiles of the reference and of every MLIP run, then everything into one results.nc
     runs = reference.map { charge, traj -> tuple('reference', 'none', charge, params.seed, traj) }
-        .mix(MD.out.trajectory)
+        .mix(UNCERTAINTY.out)
+        .mix(with_committee.single.map { key, b, e, t, c, s, traj, models -> tuple(b, t, c, s, traj) })
     PROFILES(params_yaml, runs)
     AGGREGATE(PROFILES.out.mix(EVALUATE.out).collect())
 }

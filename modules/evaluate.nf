@@ -12,7 +12,7 @@ process EVALUATE {
 
     script:
     """
-    edlbench evaluate ${test_charges.collect { "${datasets}/test/n${it}.extxyz" }.join(' ')} --backend ${backend} --model ${model}/${backend}_seed${seed}.model --train-set ${train_set} --seed ${seed} -o errors-${backend}-${train_set}-${seed}.nc
+    edlbench evaluate ${test_charges.collect { "${datasets}/test/n${it}.extxyz" }.join(' ')} --backend ${backend} --model ${model} --train-set ${train_set} --seed ${seed} -o errors-${backend}-${train_set}-${seed}.nc
     """
 
     stub:

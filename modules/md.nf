@@ -8,12 +8,12 @@ process MD {
     tuple val(backend), val(env), val(train_set), val(seed), path(model), val(charge), path(start)
 
     output:
-    tuple val(backend), val(train_set), val(charge), val(seed), path("${charge}/trajectory.nc"), emit: trajectory
+    tuple val(backend), val(env), val(train_set), val(charge), val(seed), path("${charge}/trajectory.nc"), emit: trajectory
     path "${charge}/thermo.log", emit: log
 
     script:
     """
-    edlbench md ${start} --params ${params_yaml} --backend ${backend} --model ${model}/${backend}_seed${seed}.model --train-set ${train_set} --seed ${seed} -o ${charge}
+    edlbench md ${start} --params ${params_yaml} --backend ${backend} --model ${model} --train-set ${train_set} --seed ${seed} -o ${charge}
     """
 
     stub:

@@ -83,6 +83,7 @@ def _train(args: argparse.Namespace) -> None:
     config = dict((params.get("backends") or {}).get(args.backend) or {})
     data = args.datasets / args.train_set
     model = backends.get(args.backend).train(data / "train.extxyz", data / "valid.extxyz", config, args.outdir, args.seed)
+    backends.write_manifest(args.outdir, args.backend, args.train_set, args.seed, model)
     print(model)
 
 
@@ -91,7 +92,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     from edlbench.contract import write
     from edlbench.evaluate import evaluate
 
-    calc = backends.get(args.backend).calculator(args.model, args.device)
+    calc = backends.get(args.backend).calculator(backends.model_file(args.model), args.device)
     ds = evaluate(calc, args.test_sets, args.backend, args.train_set, args.seed)
     write(ds, args.output, "errors", seed=args.seed)
     print(args.output)
@@ -106,11 +107,23 @@ def _md(args: argparse.Namespace) -> None:
     cfg = make(MDConfig, load_params(args.params), "md", steps=args.steps, stride=args.stride, seed=args.seed,
                temperature=args.temperature, thermostat=args.thermostat)
     atoms = read_structure(args.structure)
-    calc = backends.get(args.backend).calculator(args.model, args.device)
+    calc = backends.get(args.backend).calculator(backends.model_file(args.model), args.device)
     args.outdir.mkdir(parents=True, exist_ok=True)
     info = {"model": args.backend, "train_set": args.train_set, "ion": atoms.info.get("ion", "Na")}
     info = run_md(atoms, calc, cfg, args.outdir / "trajectory.nc", args.outdir / "thermo.log", info)
     print(f"{args.outdir / 'trajectory.nc'}: {info['status']}" + (f" at step {info['status_step']} ({info['reason']})" if info["status"] != "ok" else ""))
+
+
+def _uncertainty(args: argparse.Namespace) -> None:
+    from edlbench import backends
+    from edlbench.uncertainty import committee_spread, write_spread
+
+    backend = backends.get(args.backend)
+    files = [backends.model_file(m) for m in args.models]
+    index, dev_max, dev_mean = committee_spread(args.trajectory, [backend.calculator(f, args.device) for f in files], args.stride)
+    output = args.output or args.trajectory
+    write_spread(args.trajectory, output, index, dev_max, dev_mean, [str(f) for f in files])
+    print(f"{output}: committee of {len(files)}, mean max force deviation {dev_max.mean():.3f} eV/Å")
 
 
 def _aggregate(args: argparse.Namespace) -> None:
@@ -192,7 +205,7 @@ def parser() -> argparse.ArgumentParser:
     c = command("evaluate", _evaluate, "energy/force errors of a trained model per test charge state → errors.nc")
     c.add_argument("test_sets", nargs="+", type=Path, help="test/n*.extxyz from `edlbench dataset`")
     c.add_argument("--backend", required=True)
-    c.add_argument("--model", type=Path, required=True)
+    c.add_argument("--model", type=Path, required=True, help="model folder from `edlbench train` (or the model file)")
     c.add_argument("--train-set", required=True)
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--device", default="cpu")
@@ -201,7 +214,7 @@ def parser() -> argparse.ArgumentParser:
     c = command("md", _md, "NVT MD with a trained model (same driver for every backend); unstable runs exit 0")
     c.add_argument("structure", type=Path)
     c.add_argument("--backend", required=True)
-    c.add_argument("--model", type=Path, required=True)
+    c.add_argument("--model", type=Path, required=True, help="model folder from `edlbench train` (or the model file)")
     c.add_argument("--train-set", default="none")
     c.add_argument("--device", default="cpu")
     c.add_argument("--steps", type=int)
@@ -210,6 +223,14 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--temperature", type=float)
     c.add_argument("--thermostat", choices=["langevin", "nose-hoover"])
     c.add_argument("-o", "--outdir", type=Path, default=Path("md"))
+
+    c = command("uncertainty", _uncertainty, "committee force spread along an MD trajectory, written into its NetCDF")
+    c.add_argument("trajectory", type=Path, help="trajectory.nc from `edlbench md`")
+    c.add_argument("--backend", required=True)
+    c.add_argument("--models", type=Path, nargs="+", required=True, help="committee: model folders or files (two or more)")
+    c.add_argument("--stride", type=int, default=1, help="every k-th frame (others get NaN)")
+    c.add_argument("--device", default="cpu")
+    c.add_argument("-o", "--output", type=Path, help="output trajectory (default: update TRAJECTORY in place, atomically)")
 
     c = command("aggregate", _aggregate, "stack profiles.nc and errors.nc files into results.nc")
     c.add_argument("files", nargs="+", type=Path)

@@ -54,6 +54,7 @@ PROFILE_VARS: Spec = {
     "gap": ("angstrom", "mean plane-to-plane thickness of the liquid"),
     "n_frames": ("1", "number of analysed frames"),
     "time_ps": ("ps", "analysed trajectory length"),
+    "committee_spread": ("eV angstrom-1", "mean over frames of the maximum committee force deviation (NaN: no committee)"),
     "status": ("1", "run status"),
     "status_step": ("1", "MD step at which the run stopped (-1: ran to the end)"),
 }

@@ -41,6 +41,7 @@ from edlbench.errors import InputError
 from edlbench.geometry import IONS, check_slab_cell, lateral_area, metal_symbol, surface_charge, wrap_vectors
 from edlbench.interface import heights, surface_planes, water_hydrogens
 from edlbench.trajectory import Frames, read_frames
+from edlbench.uncertainty import read_spread
 
 M_O, M_H = atomic_masses[8], atomic_masses[1]
 M_WATER = M_O + 2 * M_H  # g/mol
@@ -249,5 +250,7 @@ def profiles_file(trajectory: str | Path, output: str | Path, cfg: ProfileConfig
     sigma = surface_charge(n_ion, lateral_area(frames.cells[0]))
     ds["status"] = ((), np.int8(STATUS[frames.info.get("status", "ok")]))
     ds["status_step"] = ((), int(frames.info.get("status_step", -1)))
+    spread = read_spread(Path(trajectory), start, stride)
+    ds["committee_spread"] = ((), float(np.nanmean(spread)) if spread is not None and np.isfinite(spread).any() else np.nan)
     ds = run_coords(ds, model, train_set, n_ion, sigma, seed)
     return write(ds, output, "profiles", params={"profiles": asdict(cfg), **(params or {})}, seed=seed)

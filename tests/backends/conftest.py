@@ -1,3 +1,7 @@
+"""Backend tests run inside one environment at a time: `pytest tests/backends --env mace` tests
+every backend of that environment (see edlbench.backends.REGISTRY) with its test-scale preset
+from params/test.yaml, on a small oracle data set."""
+
 import sys
 from pathlib import Path
 
@@ -5,11 +9,27 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
+from edlbench.backends import REGISTRY  # noqa: E402
 from edlbench.build import BuildConfig, build_interface  # noqa: E402
+from edlbench.config import load_params  # noqa: E402
 from edlbench.dataset import DatasetConfig, build_datasets  # noqa: E402
 from edlbench.reference.oracle import ReferenceConfig, run_reference_md  # noqa: E402
 
 CELL = BuildConfig(repeats=(3, 4), layers=3, gap=12.0, seed=6)
+PRESETS = load_params(Path(__file__).parents[2] / "params" / "test.yaml")["backends"]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--env", required=True, help="environment under test: its backends are tested")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        env = metafunc.config.getoption("env")
+        names = [b for b, (_, e) in REGISTRY.items() if e == env]
+        if not names:
+            raise pytest.UsageError(f"no backend runs in environment {env!r}")
+        metafunc.parametrize("backend", names, scope="session")
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +43,14 @@ def oracle_data(tmp_path_factory):
                          trajs[-1], out / f"n{n}.log", seed=n + 1, progress=False)
     build_datasets(trajs, out / "datasets", DatasetConfig(stride=6, seed=1))
     return out
+
+
+@pytest.fixture(scope="session")
+def trained(backend, oracle_data, tmp_path_factory):
+    """Model files of seeds 0 and 1 trained on the n2 set with the backend's test preset."""
+    from edlbench import backends
+
+    data = oracle_data / "datasets" / "n2"
+    module = backends.get(backend)
+    return [module.train(data / "train.extxyz", data / "valid.extxyz", PRESETS[backend], tmp_path_factory.mktemp(f"{backend}{s}"), seed=s)
+            for s in (0, 1)]

@@ -8,18 +8,24 @@ core installs and runs without any ML package:
 - ``calculator(model, device) -> ase.calculators.calculator.Calculator``: the package's own ASE
   calculator for a trained model (energy eV, forces eV/Å).
 
-``ENVIRONMENTS`` names the environment (``.venvs/<env>``, ``containers/<env>.def``) each needs.
+``REGISTRY`` names each backend's module and the environment (``.venvs/<env>``,
+``containers/<env>.def``) it needs. ``edlbench train`` writes the model into a folder with a
+``model.json`` manifest, so later steps take the folder whatever the package's file format.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+from pathlib import Path
 from types import ModuleType
 
 from edlbench.errors import InputError
 
 #: backend name -> (module, environment)
 REGISTRY: dict[str, tuple[str, str]] = {
+    "dp": ("edlbench.backends.dp", "deepmd"),
+    "dpmp": ("edlbench.backends.dpmp", "deepmd"),
     "mace": ("edlbench.backends.mace", "mace"),
 }
 
@@ -33,3 +39,24 @@ def get(name: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         raise InputError(f"backend {name!r} needs the '{env}' environment (.venvs/{env}, make envs): {exc}") from None
+
+
+def write_manifest(folder: Path, backend: str, train_set: str, seed: int, model: Path) -> Path:
+    """Record a trained model in `folder`/model.json (file name relative to the folder)."""
+    manifest = Path(folder) / "model.json"
+    manifest.write_text(json.dumps({"backend": backend, "train_set": train_set, "seed": seed,
+                                    "model": str(Path(model).resolve().relative_to(Path(folder).resolve()))}))
+    return manifest
+
+
+def model_file(path: Path) -> Path:
+    """The model file itself, given either the file or a training folder with model.json."""
+    path = Path(path)
+    if path.is_dir():
+        manifest = path / "model.json"
+        if not manifest.is_file():
+            raise InputError(f"{path}: a model folder needs the model.json written by `edlbench train`")
+        path = path / json.loads(manifest.read_text())["model"]
+    if not path.exists():
+        raise InputError(f"{path}: no such model file")
+    return path

@@ -1,0 +1,21 @@
+process UNCERTAINTY {
+    label 'ml'
+    label 'small'
+    tag "${backend}/${train_set}/${charge}"
+
+    input:
+    tuple val(backend), val(env), val(train_set), val(charge), val(seed), path(trajectory, stageAs: 'md.nc'), path(models, stageAs: 'model?')
+
+    output:
+    tuple val(backend), val(train_set), val(charge), val(seed), path("trajectory.nc")
+
+    script:
+    """
+    edlbench uncertainty md.nc --backend ${backend} --models ${models.join(' ')} -o trajectory.nc
+    """
+
+    stub:
+    """
+    touch trajectory.nc
+    """
+}

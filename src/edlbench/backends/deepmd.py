@@ -1,0 +1,105 @@
+"""DeePMD-kit (PyTorch backend), shared by the `dp` and `dpmp` backends.
+
+Training data are converted with dpdata (ASE frames labelled with REF_energy/REF_forces →
+``deepmd/npy``, one system per composition); training is deepmd-kit's own ``dp --pt train``
+followed by ``dp --pt freeze``; MD and evaluation use deepmd's ASE calculator ``deepmd.calculator.DP``.
+
+The training input is deepmd's ``input.json``: a backend's defaults (its descriptor), deep-merged
+with ``backends.<name>`` from the params file, whose keys mirror input.json (``model``,
+``learning_rate``, ``loss``, ``training``) — plus ``committee``, the number of seeds. Units: Å, eV.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from edlbench.errors import InputError
+
+#: input.json common to dp and dpmp; the descriptor comes from the backend module.
+BASE = {
+    "model": {"fitting_net": {"neuron": [120, 120, 120], "resnet_dt": True, "precision": "float64"}},
+    "learning_rate": {"type": "exp", "start_lr": 1e-3, "stop_lr": 1e-5, "decay_steps": 100},
+    "loss": {"type": "ener", "start_pref_e": 0.02, "limit_pref_e": 1.0, "start_pref_f": 1000.0, "limit_pref_f": 1.0,
+             "start_pref_v": 0.0, "limit_pref_v": 0.0},
+    "training": {"numb_steps": 1000, "disp_freq": 50, "save_freq": 1000, "training_data": {"batch_size": "auto"},
+                 "validation_data": {"batch_size": 1, "numb_btch": 2}},
+}
+
+
+def merge(base: dict, override: dict) -> dict:
+    """`base` with `override` merged in recursively (override wins; lists are replaced)."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _dp() -> str:
+    exe = shutil.which("dp", path=str(Path(sys.executable).parent)) or shutil.which("dp")
+    if exe is None:
+        raise InputError("deepmd: the `dp` command was not found (the 'deepmd' environment: make envs)")
+    return exe
+
+
+def to_deepmd_npy(extxyz: Path, outdir: Path, type_map: list[str]) -> list[Path]:
+    """Write an extxyz data set as deepmd/npy systems (one per composition) with dpdata."""
+    import dpdata
+    from ase.calculators.singlepoint import SinglePointCalculator
+    from ase.io import read
+
+    systems = []
+    for atoms in read(extxyz, ":"):
+        energy, forces = atoms.info.pop("REF_energy"), atoms.arrays.pop("REF_forces")
+        atoms.calc = SinglePointCalculator(atoms, energy=energy, forces=forces)
+        systems.append(dpdata.LabeledSystem(atoms, fmt="ase/structure", type_map=type_map))
+    multi = dpdata.MultiSystems(*systems, type_map=type_map)
+    multi.to_deepmd_npy(str(outdir))
+    return sorted(p for p in outdir.iterdir() if p.is_dir())
+
+
+def _elements(*paths: Path) -> list[str]:
+    from ase.io import iread
+
+    return sorted({s for p in paths for a in iread(p, ":") for s in a.get_chemical_symbols()})
+
+
+def _run(args: list[str], log: Path, cwd: Path, what: str) -> None:
+    env = {**os.environ, "DP_INTER_OP_PARALLELISM_THREADS": os.environ.get("DP_INTER_OP_PARALLELISM_THREADS", "1")}
+    with open(log, "a") as out:
+        proc = subprocess.run(args, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env)
+    if proc.returncode != 0:
+        tail = log.read_text().strip().splitlines()[-1:]
+        raise InputError(f"deepmd: {what} failed (exit {proc.returncode}; see {log}): {' '.join(tail)}")
+
+
+def train(name: str, descriptor: dict, train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
+    """`dp --pt train` + `dp --pt freeze`; returns `<workdir>/<name>_seed<seed>.pth`."""
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    type_map = _elements(train, valid)
+    jdata = merge(merge(BASE, {"model": {"descriptor": descriptor}}), {k: v for k, v in config.items() if k != "committee"})
+    jdata["model"]["type_map"] = type_map
+    jdata["model"]["descriptor"]["seed"] = jdata["model"]["fitting_net"]["seed"] = jdata["training"]["seed"] = seed
+    jdata["training"]["training_data"]["systems"] = [str(p) for p in to_deepmd_npy(Path(train), workdir / "data/train", type_map)]
+    jdata["training"]["validation_data"]["systems"] = [str(p) for p in to_deepmd_npy(Path(valid), workdir / "data/valid", type_map)]
+    (workdir / "input.json").write_text(json.dumps(jdata, indent=2))
+    log = workdir / "train.log"
+    log.write_text("")
+    _run([_dp(), "--pt", "train", "input.json"], log, workdir, "training")
+    model = workdir / f"{name}_seed{seed}.pth"
+    _run([_dp(), "--pt", "freeze", "-o", model.name], log, workdir, "freezing")
+    return model
+
+
+def calculator(model: Path, device: str = "cpu"):
+    """deepmd's ASE calculator for a frozen .pth model (the device is chosen when deepmd is first imported)."""
+    if device == "cpu":
+        os.environ["DEVICE"] = "cpu"
+    from deepmd.calculator import DP
+
+    return DP(model=str(model))

@@ -1,0 +1,88 @@
+"""Every backend of the environment under test: real training with the package's own entry
+point, its ASE calculator, evaluation, MD and committee spread."""
+
+import numpy as np
+import pytest
+from ase.io import read
+
+from edlbench import backends
+from edlbench.evaluate import error_metrics, evaluate
+from edlbench.md import MDConfig, run_md
+from edlbench.trajectory import read_frames
+from edlbench.uncertainty import committee_spread, write_spread
+
+
+def test_trained_force_error_well_below_force_spread(backend, trained, oracle_data):
+    test = oracle_data / "datasets/test/n2.extxyz"
+    ds = evaluate(backends.get(backend).calculator(trained[0]), [test], backend, "n2", 0)
+    spread = 1e3 * np.concatenate([a.arrays["REF_forces"] for a in read(test, ":")]).std()  # meV/Å
+    rmse = ds.rmse_force.sel(n_ion=2).item()
+    print(f"{backend} test force RMSE {rmse:.1f} meV/Å, reference force spread {spread:.1f} meV/Å")
+    assert rmse < 0.5 * spread, (rmse, spread)
+
+
+def test_forces_are_minus_gradient(backend, trained, oracle_data):
+    atoms = read(oracle_data / "datasets/test/n2.extxyz", "0")
+    atoms.calc = backends.get(backend).calculator(trained[0])
+    forces = atoms.get_forces()
+    h = 1e-4
+    for i in (0, 40, len(atoms) - 1):
+        for c in range(3):
+            p, m = atoms.copy(), atoms.copy()
+            p.positions[i, c] += h
+            m.positions[i, c] -= h
+            p.calc = m.calc = atoms.calc
+            fd = -(p.get_potential_energy() - m.get_potential_energy()) / (2 * h)
+            assert abs(fd - forces[i, c]) < 1e-4
+
+
+def test_evaluate_matches_numpy(backend, trained, oracle_data):
+    calc = backends.get(backend).calculator(trained[0])
+    path = oracle_data / "datasets/test/n0.extxyz"
+    images = read(path, ":")
+    e_p = np.array([calc.get_potential_energy(a) / len(a) for a in images])
+    f_p = np.concatenate([calc.get_forces(a) for a in images])
+    e_r = np.array([a.info["REF_energy"] / len(a) for a in images])
+    f_r = np.concatenate([a.arrays["REF_forces"] for a in images])
+    ds = evaluate(calc, [path], backend, "n2", 0)
+    assert ds.rmse_force.item() == pytest.approx(1e3 * np.sqrt(np.mean((f_p - f_r) ** 2)), rel=1e-9)
+    assert ds.mae_energy.item() == pytest.approx(1e3 * np.mean(np.abs(e_p - e_r)), rel=1e-9)
+    assert error_metrics(e_p, e_r, f_p, f_r)["rmse_energy"] == pytest.approx(ds.rmse_energy.item(), rel=1e-9)
+
+
+@pytest.fixture(scope="session")
+def md_run(backend, trained, oracle_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp(f"md-{backend}")
+    atoms = read(oracle_data / "datasets/test/n2.extxyz", "0")
+    info = run_md(atoms, backends.get(backend).calculator(trained[0]), MDConfig(steps=200, stride=20), out / "t.nc", out / "t.log", {}, progress=False)
+    return info, out / "t.nc"
+
+
+def test_md_200_steps(md_run):
+    info, traj = md_run
+    assert info["status"] == "ok", info
+    assert len(read_frames(traj)) == 10
+
+
+def test_md_broken_start_is_unstable(backend, trained, oracle_data, tmp_path):
+    atoms = read(oracle_data / "datasets/test/n2.extxyz", "0")
+    o = next(i for i, s in enumerate(atoms.get_chemical_symbols()) if s == "O")
+    atoms.positions[o + 1] = atoms.positions[o] + [0.3, 0.0, 0.0]
+    info = run_md(atoms, backends.get(backend).calculator(trained[0]), MDConfig(steps=50, stride=10), tmp_path / "t.nc", tmp_path / "t.log", {}, progress=False)
+    assert info["status"] == "unstable" and info["status_step"] == 0, info
+
+
+def test_committee_spread_zero_for_identical_models_positive_for_seeds(backend, trained, md_run, tmp_path):
+    traj = md_run[1]
+    module = backends.get(backend)
+    _, same, _ = committee_spread(traj, [module.calculator(trained[0]), module.calculator(trained[0])], stride=5)
+    index, dev_max, dev_mean = committee_spread(traj, [module.calculator(m) for m in trained], stride=5)
+    assert np.all(same < 1e-9), same
+    assert np.all(dev_max > 0.01) and np.all(dev_max >= dev_mean), (dev_max, dev_mean)
+    out = tmp_path / "u.nc"
+    write_spread(traj, out, index, dev_max, dev_mean, [str(m) for m in trained])
+    import netCDF4
+
+    with netCDF4.Dataset(out) as nc:
+        stored = nc.variables["force_deviation_max"][:].filled(np.nan)
+    assert np.allclose(stored[index], dev_max) and np.isnan(np.delete(stored, index)).all()
