@@ -2,6 +2,7 @@
 
 import csv
 import os
+from collections import Counter
 import shutil
 import subprocess
 from pathlib import Path
@@ -30,6 +31,11 @@ def run_nf(*args, cwd):
     return proc.stdout
 
 
+def committees(plan: dict) -> Counter:
+    """Committee size per (backend, train_set) of a plan."""
+    return Counter((r["backend"], r["train_set"]) for r in plan["train"])
+
+
 def trace(outdir: Path) -> list[dict]:
     with open(outdir / "pipeline_info/trace.tsv") as f:
         return list(csv.DictReader(f, delimiter="\t"))
@@ -51,11 +57,15 @@ def test_pipeline_results(pipeline):
     assert np.isfinite(ref).all() and float(ref.max()) > 1.0  # a structured first water layer
     assert (ds.status.sel(model="reference") == 0).all()
     plan = make_plan(ROOT / "params/test.yaml")
+    size = committees(plan)
+    assert max(size.values()) > 1, "params/test.yaml should give one backend a committee, so UNCERTAINTY runs"
     for run in plan["md"]:  # every planned MLIP run is there: finished, or stopped as unstable
         sel = dict(model=run["backend"], train_set=run["train_set"], n_ion=run["n_ion"])
         assert int(ds.status.sel(**sel)) in (0, 1), sel
         if int(ds.status.sel(**sel)) == 0:
             assert np.isfinite(ds.rho_O.sel(**sel)).all(), sel
+            spread = float(ds.committee_spread.sel(**sel))  # eV/Å: committees disagree, but not wildly
+            assert (0.001 < spread < 10) if size[(run["backend"], run["train_set"])] > 1 else np.isnan(spread), (sel, spread)
     for run in plan["train"]:  # errors at every charge the model can be tested on, NaN elsewhere
         errors = ds.rmse_force.sel(model=run["backend"], train_set=run["train_set"], seed=run["seed"])
         tested = errors.sel(n_ion=run["test_charges"])
@@ -76,8 +86,10 @@ def test_stub_run_of_paper_plan(tmp_path):
     out = run_nf("run", str(ROOT / "main.nf"), "-profile", "paper,local", "-stub-run", "--outdir", str(tmp_path / "r"), cwd=tmp_path)
     plan = make_plan(ROOT / "params/paper.yaml")
     # PLAN; BUILD, REFERENCE_MD, PROFILES per charge; DATASETS; TRAIN and EVALUATE per model;
-    # MD and PROFILES per MD run; AGGREGATE
-    expected = 1 + 3 * len(plan["charges"]) + 1 + 2 * len(plan["train"]) + 2 * len(plan["md"]) + 1
+    # MD and PROFILES per MD run, UNCERTAINTY per MD run of a committee; AGGREGATE
+    size = committees(plan)
+    uncertainty = sum(size[(r["backend"], r["train_set"])] > 1 for r in plan["md"])
+    expected = 1 + 3 * len(plan["charges"]) + 1 + 2 * len(plan["train"]) + 2 * len(plan["md"]) + uncertainty + 1
     assert len(trace(tmp_path / "r")) == expected, out
 
 

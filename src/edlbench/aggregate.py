@@ -3,7 +3,8 @@
 Profiles go on model × train_set × n_ion (one MD run each; the seed of the model that ran it
 is kept as ``md_seed``); errors on model × train_set × n_ion × seed (every committee member).
 The reference (model = "reference", trained on nothing) is broadcast to every train_set so
-that ``ds.rho_O - ds.rho_O.sel(model="reference")`` compares like with like.
+that ``ds.rho_O - ds.rho_O.sel(model="reference")`` compares like with like. The comparison
+metrics of :mod:`edlbench.metrics` are added.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ import xarray as xr
 
 from edlbench.contract import STATUS, load
 from edlbench.errors import InputError
-
-REFERENCE = "reference"
+from edlbench.metrics import REFERENCE, add_metrics
 
 
 def _kind(path: Path) -> str:
@@ -69,5 +69,6 @@ def aggregate(paths: list[str | Path]) -> xr.Dataset:
         raise InputError(f"aggregate: inputs disagree ({str(exc).splitlines()[0]})") from None
     if "status" in out:
         out["status"] = out.status.fillna(STATUS["missing"]).astype("i1")
+    out = add_metrics(out)
     out.attrs["sources"] = " ".join(str(p) for p, _ in profiles + errors)
     return out

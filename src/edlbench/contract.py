@@ -70,6 +70,20 @@ STATUS = {"missing": -1, "ok": 0, "unstable": 1, "skipped": 2}
 RESULT_VARS: Spec = {
     "n_test_frames": ("1", "number of test frames"),
     "md_seed": ("1", "seed of the model that ran the MD"),
+    "rho_O_rmsd": ("g cm-3", "RMS deviation of rho_O from the reference"),
+    "rho_O_rmsd_noise": ("g cm-3", "RMS deviation of rho_O expected from sampling noise (block errors)"),
+    "cos_theta_rmsd": ("1", "water-density-weighted RMS deviation of <cos theta> from the reference"),
+    "cos_theta_rmsd_noise": ("1", "RMS deviation of <cos theta> expected from sampling noise (block errors)"),
+    "rho_ion_rmsd": ("nm-3", "RMS deviation of the ion number density from the reference"),
+    "rho_ion_rmsd_noise": ("nm-3", "RMS deviation of the ion density expected from sampling noise (block errors)"),
+    "rho_O_peak_height": ("g cm-3", "height of the first rho_O peak"),
+    "rho_O_peak_z": ("angstrom", "position of the first rho_O peak above the surface plane"),
+    "cos_theta_layer1_dev": ("1", "first-layer mean <cos theta> minus the reference's"),
+    "cos_theta_layer1_dev_sem": ("1", "standard error of cos_theta_layer1_dev"),
+    "acf_decay_time": ("ps", "lag at which the first-layer dipole ACF falls below 1/e"),
+    "unstable_fraction": ("1", "fraction of MD runs stopped as unstable"),
+    "rmse_force_committee": ("meV angstrom-1", "test force RMSE averaged over the committee"),
+    "rmse_energy_committee": ("meV atom-1", "test energy RMSE per atom averaged over the committee"),
 }
 KINDS = {
     "profiles": (("model", "train_set", "n_ion", "sigma", "seed"), ("rho_O", "rho_H", "rho_water", "rho_ion", "cos_theta", "p_cos_theta_layer1", "dipole_acf", "status", "n_frames", "time_ps")),

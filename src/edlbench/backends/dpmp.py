@@ -3,6 +3,7 @@ angle embeddings). Each of ``repflow.nlayers`` layers passes messages over the e
 ``e_rcut``, so the receptive field is nlayers × e_rcut (3 × 6 Å = 18 Å with these defaults;
 angles use the shorter a_rcut = 4 Å). DPA-3 rather than DPA-2: it is deepmd-kit's current
 message-passing architecture, smooth and energy-conserving, with one block to configure.
+``use_dynamic_sel`` (neighbour lists without padding to ``e_sel``) roughly halves CPU training time.
 Trained with ``dp --pt train`` (see :mod:`edlbench.backends.deepmd`)."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ DESCRIPTOR = {
     "repflow": {"n_dim": 64, "e_dim": 32, "a_dim": 16, "nlayers": 3, "e_rcut": 6.0, "e_rcut_smth": 5.3, "e_sel": "auto",
                 "a_rcut": 4.0, "a_rcut_smth": 3.5, "a_sel": "auto", "axis_neuron": 4, "update_angle": True,
                 "update_style": "res_residual", "update_residual": 0.1, "update_residual_init": "const",
-                "smooth_edge_update": True},
+                "smooth_edge_update": True, "use_dynamic_sel": True},
     "activation_function": "silut:10.0",
     "use_tebd_bias": False,
     "precision": "float64",

@@ -1,0 +1,91 @@
+"""Derived comparison metrics of results.nc (added by `edlbench aggregate`).
+
+Per model × train_set × n_ion, against the reference row (model = "reference"):
+
+- ``<q>_rmsd`` for q = rho_O, cos_theta, rho_ion: root-mean-square deviation over the profile's
+  z range, sqrt(Σ w (q − q_ref)² / Σ w), over bins where both are finite; w = 1 for densities
+  and w = ρ_O,ref for ⟨cos θ⟩ (bins without water carry no orientation). ``<q>_rmsd_noise`` is
+  the same average of sem² + sem_ref² (block standard errors): the RMSD sampling noise alone
+  would give. A deviation well above its noise is a real difference.
+- ``rho_O_peak_height`` (g/cm³) and ``rho_O_peak_z`` (Å): maximum of ρ_O within the first layer.
+- ``cos_theta_layer1_dev`` = ⟨cos θ⟩₁ − ⟨cos θ⟩₁,ref with ``cos_theta_layer1_dev_sem``
+  = sqrt(sem² + sem_ref²).
+- ``acf_decay_time`` (ps): first lag at which the first-layer dipole ACF falls below 1/e
+  (linear interpolation; NaN if it never does within the computed lags).
+- ``unstable_fraction`` (model × train_set): fraction of the MD runs that stopped as unstable.
+- ``rmse_force_committee``/``rmse_energy_committee``: test RMSEs averaged over the committee
+  (seeds): with train_set × n_ion this is the cross-charge error matrix (trained on S, tested on n).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from edlbench.contract import STATUS
+
+REFERENCE = "reference"
+DEVIATIONS = ("rho_O", "cos_theta", "rho_ion")
+
+
+def _root_weighted_mean(squares: xr.DataArray, weight: xr.DataArray) -> xr.DataArray:
+    """sqrt(Σ_z w·squares / Σ_z w) over bins where both are finite (NaN where no weight)."""
+    ok = np.isfinite(squares) & np.isfinite(weight)
+    w = weight.where(ok, 0.0)
+    return np.sqrt((squares.where(ok, 0.0) * w).sum("z") / w.sum("z")).where(w.sum("z") > 0)
+
+
+def profile_deviations(ds: xr.Dataset, ref: xr.Dataset) -> xr.Dataset:
+    """RMS deviations of the profiles from the reference and their sampling-noise level."""
+    out = xr.Dataset()
+    for q in DEVIATIONS:
+        if q not in ds:
+            continue
+        weight = ref.rho_O if q == "cos_theta" else xr.ones_like(ref[q])
+        out[f"{q}_rmsd"] = _root_weighted_mean((ds[q] - ref[q]) ** 2, weight)
+        if f"{q}_sem" in ds:
+            out[f"{q}_rmsd_noise"] = _root_weighted_mean(ds[f"{q}_sem"] ** 2 + ref[f"{q}_sem"] ** 2, weight)
+    return out
+
+
+def first_peak(ds: xr.Dataset) -> xr.Dataset:
+    """Height (g/cm³) and position (Å) of the ρ_O maximum within the first layer."""
+    rho = ds.rho_O.where(ds.z <= ds.layer1_cutoff) if "layer1_cutoff" in ds else ds.rho_O
+    found = rho.notnull().any("z")
+    height = rho.max("z").where(found)
+    z = rho.fillna(-np.inf).idxmax("z").where(found)
+    return xr.Dataset({"rho_O_peak_height": height, "rho_O_peak_z": z.drop_vars([c for c in z.coords if c not in height.coords])})
+
+
+def decay_time(acf: xr.DataArray) -> xr.DataArray:
+    """First lag (ps) where `acf` drops below 1/e, linearly interpolated; NaN if it never does."""
+    def one(c: np.ndarray, lag: np.ndarray) -> float:
+        below = np.flatnonzero(c < np.exp(-1))
+        if not len(below) or below[0] == 0 or not np.isfinite(c[: below[0] + 1]).all():
+            return np.nan
+        k = below[0]
+        return float(lag[k - 1] + (np.exp(-1) - c[k - 1]) * (lag[k] - lag[k - 1]) / (c[k] - c[k - 1]))
+
+    return xr.apply_ufunc(one, acf, acf.lag, input_core_dims=[["lag"], ["lag"]], vectorize=True)
+
+
+def add_metrics(ds: xr.Dataset) -> xr.Dataset:
+    """`ds` (an aggregated results dataset) with the metrics of this module added."""
+    out = ds.copy()
+    if "rho_O" in ds:
+        if REFERENCE in ds.model.values:
+            ref = ds.sel(model=REFERENCE)
+            out = out.assign(profile_deviations(ds, ref).data_vars)
+            if "cos_theta_layer1" in ds:
+                out["cos_theta_layer1_dev"] = ds.cos_theta_layer1 - ref.cos_theta_layer1
+                out["cos_theta_layer1_dev_sem"] = np.sqrt(ds.cos_theta_layer1_sem ** 2 + ref.cos_theta_layer1_sem ** 2)
+        out = out.assign(first_peak(ds).data_vars)
+        if "dipole_acf" in ds:
+            out["acf_decay_time"] = decay_time(ds.dipole_acf)
+    if "status" in ds:
+        ran = ds.status.isin([STATUS["ok"], STATUS["unstable"]])
+        out["unstable_fraction"] = ((ds.status == STATUS["unstable"]).sum("n_ion") / ran.sum("n_ion")).where(ran.any("n_ion"))
+    for q in ("rmse_force", "rmse_energy"):
+        if q in ds and "seed" in ds[q].dims:
+            out[f"{q}_committee"] = ds[q].mean("seed", skipna=True)
+    return out
