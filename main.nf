@@ -4,7 +4,7 @@
  * Wiring only; every process is one `edlbench` call (see modules/), all logic in the package.
  * PLAN → BUILD → REFERENCE_MD (or IMPORT of DFT data) → DATASETS → TRAIN → EVALUATE,
  * TRAIN → MD (per charge, from the equilibrated reference) → UNCERTAINTY (committees of ≥ 2)
- * → PROFILES → AGGREGATE.
+ * → PROFILES → AGGREGATE → REPORT.
  */
 nextflow.enable.dsl = 2
 
@@ -19,6 +19,7 @@ include { MD           } from './modules/md'
 include { UNCERTAINTY  } from './modules/uncertainty'
 include { PROFILES     } from './modules/profiles'
 include { AGGREGATE    } from './modules/aggregate'
+include { REPORT       } from './modules/report'
 
 workflow {
     params_yaml = file(params.params_yaml, checkIfExists: true)
@@ -68,4 +69,7 @@ workflow {
         .mix(with_committee.single.map { key, b, e, t, c, s, traj, models -> tuple(b, t, c, s, traj) })
     PROFILES(params_yaml, runs)
     AGGREGATE(PROFILES.out.mix(EVALUATE.out).collect())
+
+    // figures, tables and report.html answering the study's questions
+    REPORT(AGGREGATE.out)
 }

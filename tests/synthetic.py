@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
 from edlbench.build import WATER_ANGLE, WATER_R_OH
+from edlbench.contract import ERROR_VARS
+from edlbench.profiles import ProfileConfig, compute_profiles
 from edlbench.trajectory import Frames
 
 CELL = np.diag([10.0, 10.0, 30.0])
@@ -50,3 +53,21 @@ def columns(n_frames: int, heights: np.ndarray) -> np.ndarray:
     xy = np.stack(np.meshgrid(np.arange(4) * 2.5 + 0.6, np.arange(4) * 2.5 + 0.6), -1).reshape(-1, 2)
     xy = np.broadcast_to(xy, (n_frames, 16, 2))
     return np.concatenate([xy, (SLAB_TOP + heights)[..., None]], axis=-1)
+
+
+def profiles_ds(seed: int = 0, spread: float = np.nan) -> xr.Dataset:
+    """Profiles of a random synthetic trajectory (a finished run, no run coordinates yet) with
+    committee spread `spread` eV/Å."""
+    rng = np.random.default_rng(seed)
+    h = rng.uniform(2.0, 10.0, (20, 16))
+    ds = compute_profiles(frames(columns(20, h), rng.normal(size=(20, 16, 3))), ProfileConfig(layer_cutoff=4.0))
+    return ds.assign(status=((), np.int8(0)), status_step=((), -1), committee_spread=((), spread))
+
+
+def errors_ds(model: str, train_set: str, seed: int, n_ion=(0, 2)) -> xr.Dataset:
+    """An errors file's dataset with every error equal to seed + 1."""
+    n = list(n_ion)
+    return xr.Dataset(
+        {k: ("n_ion", np.full(len(n), float(seed + 1))) for k in ERROR_VARS if k != "n_frames"} | {"n_frames": ("n_ion", [5] * len(n))},
+        coords={"n_ion": n, "model": model, "train_set": train_set, "seed": seed},
+    )

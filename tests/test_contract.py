@@ -6,28 +6,9 @@ import pytest
 import xarray as xr
 
 from edlbench.aggregate import aggregate
-from edlbench.contract import ERROR_VARS, PROFILE_VARS, load, run_coords, write
+from edlbench.contract import PROFILE_VARS, load, run_coords, write
 from edlbench.errors import InputError
-from edlbench.profiles import ProfileConfig, compute_profiles
-from synthetic import columns, frames
-
-UP = np.array([0.0, 0.0, 1.0])
-
-
-def profiles_ds(seed=0):
-    rng = np.random.default_rng(seed)
-    h = rng.uniform(2.0, 10.0, (20, 16))
-    ds = compute_profiles(frames(columns(20, h), rng.normal(size=(20, 16, 3))), ProfileConfig(layer_cutoff=4.0))
-    return ds.assign(status=((), np.int8(0)), status_step=((), -1))
-
-
-def errors_ds(model, train_set, seed):
-    n = [0, 2]
-    return xr.Dataset(
-        {k: ("n_ion", np.full(2, float(seed + 1))) for k in ERROR_VARS if k != "n_frames"} | {"n_frames": ("n_ion", [5, 5])},
-        coords={"n_ion": n, "model": model, "train_set": train_set, "seed": seed},
-    )
-
+from synthetic import errors_ds, profiles_ds
 
 def test_round_trip_units_and_provenance(tmp_path):
     ds = run_coords(profiles_ds(), "mace", "mixed", 2, -49.4, 3)

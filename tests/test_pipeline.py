@@ -74,6 +74,9 @@ def test_pipeline_results(pipeline):
     rows = trace(pipeline / "results")
     assert {r["status"] for r in rows} == {"COMPLETED"}
     assert (pipeline / "results/datasets/datasets/manifest.json").exists()
+    report = (pipeline / "results/report/report/report.md").read_text()
+    for backend in plan["backends"]:
+        assert f"![profiles_{backend}.png]" in report and (pipeline / f"results/report/report/profiles_{backend}.png").exists()
 
 
 def test_resume_reruns_nothing(pipeline):
@@ -86,10 +89,10 @@ def test_stub_run_of_paper_plan(tmp_path):
     out = run_nf("run", str(ROOT / "main.nf"), "-profile", "paper,local", "-stub-run", "--outdir", str(tmp_path / "r"), cwd=tmp_path)
     plan = make_plan(ROOT / "params/paper.yaml")
     # PLAN; BUILD, REFERENCE_MD, PROFILES per charge; DATASETS; TRAIN and EVALUATE per model;
-    # MD and PROFILES per MD run, UNCERTAINTY per MD run of a committee; AGGREGATE
+    # MD and PROFILES per MD run, UNCERTAINTY per MD run of a committee; AGGREGATE; REPORT
     size = committees(plan)
     uncertainty = sum(size[(r["backend"], r["train_set"])] > 1 for r in plan["md"])
-    expected = 1 + 3 * len(plan["charges"]) + 1 + 2 * len(plan["train"]) + 2 * len(plan["md"]) + uncertainty + 1
+    expected = 1 + 3 * len(plan["charges"]) + 1 + 2 * len(plan["train"]) + 2 * len(plan["md"]) + uncertainty + 1 + 1
     assert len(trace(tmp_path / "r")) == expected, out
 
 
@@ -108,6 +111,7 @@ def test_plan_rejects_bad_params(tmp_path):
         "reference:\n  temprature: 300\n": "reference.temprature",
         "build:\n  gap: 4.0\n": "gap",
         "models: {}\n": "unknown section",
+        "backends:\n  dp: {train_sets: [n7]}\n": "backends.dp.train_sets",
     }
     for text, needle in cases.items():
         (tmp_path / "p.yaml").write_text(text)

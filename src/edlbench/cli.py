@@ -80,7 +80,7 @@ def _train(args: argparse.Namespace) -> None:
     from edlbench.config import load_params
 
     params = load_params(args.params)
-    config = dict((params.get("backends") or {}).get(args.backend) or {})
+    config = backends.options((params.get("backends") or {}).get(args.backend))
     data = args.datasets / args.train_set
     model = backends.get(args.backend).train(data / "train.extxyz", data / "valid.extxyz", config, args.outdir, args.seed)
     backends.write_manifest(args.outdir, args.backend, args.train_set, args.seed, model)
@@ -132,6 +132,12 @@ def _aggregate(args: argparse.Namespace) -> None:
 
     write(aggregate(args.files), args.output, "results")
     print(args.output)
+
+
+def _report(args: argparse.Namespace) -> None:
+    from edlbench.report import build_report
+
+    print(build_report(args.results, args.outdir, args.tolerance))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -235,6 +241,11 @@ def parser() -> argparse.ArgumentParser:
     c = command("aggregate", _aggregate, "stack profiles.nc and errors.nc files into results.nc")
     c.add_argument("files", nargs="+", type=Path)
     c.add_argument("-o", "--output", type=Path, default=Path("results.nc"))
+
+    c = command("report", _report, "figures, report.md and self-contained report.html from results.nc")
+    c.add_argument("results", type=Path, help="results.nc from `edlbench aggregate`")
+    c.add_argument("-o", "--outdir", type=Path, default=Path("report"))
+    c.add_argument("--tolerance", type=float, default=0.05, help="|Δ first-layer <cos θ>| counted as agreement (default 0.05)")
     return p
 
 

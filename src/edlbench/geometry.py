@@ -41,6 +41,11 @@ def surface_charge(n_ion: int, area: float, ion_charge: int = 1) -> float:
     return -n_ion * ion_charge * _e / (area * 1e-16) * 1e6
 
 
+def cell_surface_charge(symbols: list[str], cell: np.ndarray) -> float:
+    """σ in µC/cm² of a cell from its counter-ions (monovalent, as in the study) and lateral area."""
+    return surface_charge(sum(s in IONS for s in symbols), lateral_area(cell))
+
+
 def metal_symbol(symbols: list[str], where: str, metal: str | None = None) -> str:
     """The electrode element: `metal` if given, else the one metallic non-ion element present."""
     present = set(symbols)

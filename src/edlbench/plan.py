@@ -31,6 +31,15 @@ def covered(train_set: str, charges: list[int]) -> list[int]:
     return [0] if train_set == "n0" else list(charges)
 
 
+def _train_sets(path: str, backend: str, config: dict, train_sets: list[str]) -> list[str]:
+    """The training sets of one backend: `train_sets` of its params (validated), else all."""
+    chosen = config.get("train_sets", train_sets)
+    unknown = [t for t in chosen if t not in train_sets] if isinstance(chosen, list) else chosen
+    if unknown or not chosen:
+        raise InputError(f"{path}: backends.{backend}.train_sets={chosen!r}: must be a non-empty list of {', '.join(train_sets)}")
+    return [t for t in train_sets if t in chosen]
+
+
 def make_plan(params_path: str | Path) -> dict:
     params = load_params(params_path)
     build = make(BuildConfig, params, "build")
@@ -46,10 +55,11 @@ def make_plan(params_path: str | Path) -> dict:
     if len(set(charges)) != len(charges):
         raise InputError(f"{params['_path']}: build.n_ions={list(build.n_ions)} repeats a charge state")
     train_sets = ["mixed"] + [f"n{n}" for n in charges]
+    sets = {b: _train_sets(params["_path"], b, c or {}, train_sets) for b, c in backends.items()}
     train = [{"backend": b, "env": BACKENDS[b][1], "train_set": t, "seed": s, "test_charges": covered(t, charges)}
-             for b, c in backends.items() for t in train_sets for s in range(int((c or {}).get("committee", 1)))]
+             for b, c in backends.items() for t in sets[b] for s in range(int((c or {}).get("committee", 1)))]
     md = [{"backend": b, "env": BACKENDS[b][1], "train_set": t, "n_ion": n, "seed": 0}
-          for b in backends for t in train_sets for n in covered(t, charges)]
+          for b in backends for t in sets[b] for n in covered(t, charges)]
     return {"charges": charges, "train_sets": train_sets, "backends": list(backends), "train": train, "md": md}
 
 

@@ -26,8 +26,18 @@ from edlbench.errors import InputError
 REGISTRY: dict[str, tuple[str, str]] = {
     "dp": ("edlbench.backends.dp", "deepmd"),
     "dpmp": ("edlbench.backends.dpmp", "deepmd"),
+    "dpsigma": ("edlbench.backends.dpsigma", "deepmd"),
     "mace": ("edlbench.backends.mace", "mace"),
 }
+
+
+#: keys of ``backends.<name>`` in the params file that the pipeline reads (the rest go to the backend)
+PIPELINE_KEYS = {"committee": "number of seeds per training set", "train_sets": "training sets to train on (default: all)"}
+
+
+def options(config: dict) -> dict:
+    """The backend's own training options: `config` without the pipeline's keys."""
+    return {k: v for k, v in (config or {}).items() if k not in PIPELINE_KEYS}
 
 
 def get(name: str) -> ModuleType:

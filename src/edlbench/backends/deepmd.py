@@ -6,7 +6,11 @@ followed by ``dp --pt freeze``; MD and evaluation use deepmd's ASE calculator ``
 
 The training input is deepmd's ``input.json``: a backend's defaults (its descriptor), deep-merged
 with ``backends.<name>`` from the params file, whose keys mirror input.json (``model``,
-``learning_rate``, ``loss``, ``training``) — plus ``committee``, the number of seeds. Units: Å, eV.
+``learning_rate``, ``loss``, ``training``; the pipeline's own keys are removed first). Units: Å, eV.
+
+With ``sigma_input`` the surface charge σ (µC/cm², from the cell's counter-ions and lateral area)
+is a frame parameter: deepmd's ``numb_fparam = 1`` feeds it to the fitting network of every atom,
+``fparam.npy`` carries it in the training data, and the calculator sets ``atoms.info["fparam"]``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from edlbench.errors import InputError
 
@@ -62,6 +68,17 @@ def to_deepmd_npy(extxyz: Path, outdir: Path, type_map: list[str]) -> list[Path]
     return sorted(p for p in outdir.iterdir() if p.is_dir())
 
 
+def write_sigma_fparam(system: Path) -> None:
+    """Add fparam.npy (σ in µC/cm² per frame) to every set of a deepmd/npy system."""
+    from edlbench.geometry import cell_surface_charge
+
+    type_map = (system / "type_map.raw").read_text().split()
+    symbols = [type_map[int(t)] for t in (system / "type.raw").read_text().split()]
+    for frames in system.glob("set.*"):
+        boxes = np.load(frames / "box.npy").reshape(-1, 3, 3)
+        np.save(frames / "fparam.npy", np.array([[cell_surface_charge(symbols, box)] for box in boxes]))
+
+
 def _elements(*paths: Path) -> list[str]:
     from ase.io import iread
 
@@ -77,16 +94,23 @@ def _run(args: list[str], log: Path, cwd: Path, what: str) -> None:
         raise InputError(f"deepmd: {what} failed (exit {proc.returncode}; see {log}): {' '.join(tail)}")
 
 
-def train(name: str, descriptor: dict, train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
+def train(name: str, descriptor: dict, train: Path, valid: Path, config: dict, workdir: Path, seed: int,
+          sigma_input: bool = False) -> Path:
     """`dp --pt train` + `dp --pt freeze`; returns `<workdir>/<name>_seed<seed>.pth`."""
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     type_map = _elements(train, valid)
-    jdata = merge(merge(BASE, {"model": {"descriptor": descriptor}}), {k: v for k, v in config.items() if k != "committee"})
+    jdata = merge(merge(BASE, {"model": {"descriptor": descriptor}}), config)
     jdata["model"]["type_map"] = type_map
     jdata["model"]["descriptor"]["seed"] = jdata["model"]["fitting_net"]["seed"] = jdata["training"]["seed"] = seed
-    jdata["training"]["training_data"]["systems"] = [str(p) for p in to_deepmd_npy(Path(train), workdir / "data/train", type_map)]
-    jdata["training"]["validation_data"]["systems"] = [str(p) for p in to_deepmd_npy(Path(valid), workdir / "data/valid", type_map)]
+    for key, data in (("training_data", train), ("validation_data", valid)):
+        systems = to_deepmd_npy(Path(data), workdir / "data" / key, type_map)
+        if sigma_input:
+            for system in systems:
+                write_sigma_fparam(system)
+        jdata["training"][key]["systems"] = [str(p) for p in systems]
+    if sigma_input:
+        jdata["model"]["fitting_net"]["numb_fparam"] = 1
     (workdir / "input.json").write_text(json.dumps(jdata, indent=2))
     log = workdir / "train.log"
     log.write_text("")
@@ -96,10 +120,15 @@ def train(name: str, descriptor: dict, train: Path, valid: Path, config: dict, w
     return model
 
 
-def calculator(model: Path, device: str = "cpu"):
-    """deepmd's ASE calculator for a frozen .pth model (the device is chosen when deepmd is first imported)."""
+def select_device(device: str) -> None:
+    """deepmd picks its device when first imported: "cpu" forces the CPU, anything else uses CUDA if present."""
     if device == "cpu":
         os.environ["DEVICE"] = "cpu"
+
+
+def calculator(model: Path, device: str = "cpu"):
+    """deepmd's ASE calculator for a frozen .pth model."""
+    select_device(device)
     from deepmd.calculator import DP
 
     return DP(model=str(model))

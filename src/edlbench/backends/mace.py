@@ -37,7 +37,7 @@ def _entry_point() -> str:
 
 def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
     """Train with mace_run_train on REF_energy/REF_forces; returns the .model file."""
-    options = {**DEFAULTS, **{k: v for k, v in config.items() if k != "committee"}}
+    options = {**DEFAULTS, **config}
     workdir = Path(workdir).resolve()
     name = f"mace_seed{seed}"
     args = [_entry_point(), f"--name={name}", f"--train_file={Path(train).resolve()}", f"--valid_file={Path(valid).resolve()}",

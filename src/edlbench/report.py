@@ -1,0 +1,276 @@
+"""The comparison report: figures, report.md and a self-contained report.html from results.nc.
+
+Every sentence of the report is generated from the numbers with thresholds stated in the report:
+a model reproduces the first-layer orientation at a charge when |Δ⟨cos θ⟩₁| ≤ max(τ, 2·SE)
+(τ = ``tolerance``, SE the block standard error of the difference). "Charge-specific" means the
+model trained on n{k} run at charge k; "mixed" the model trained on the mixed set.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+from edlbench.contract import load  # noqa: E402
+from edlbench.files import atomic_output  # noqa: E402
+from edlbench.metrics import REFERENCE  # noqa: E402
+
+#: How each backend sees its environment (shared/DESIGN.md §1).
+KIND = {"dp": "local", "grace1l": "local", "dpsigma": "local + σ input", "dpmp": "message passing",
+        "mace": "message passing", "esen": "message passing", "esen_oc25": "message passing (OC25, zero-shot)"}
+PROFILES = (("rho_O", "ρ_O (g/cm³)"), ("cos_theta", "⟨cos θ⟩"), ("rho_ion", "ρ_ion (nm⁻³)"))
+
+
+@dataclass
+class Section:
+    title: str
+    text: list[str] = field(default_factory=list)
+    tables: list[tuple[list[str], list[list[str]]]] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+
+
+def models(ds: xr.Dataset) -> list[str]:
+    return [str(m) for m in ds.model.values if m != REFERENCE]
+
+
+def charge_specific(da: xr.DataArray) -> xr.DataArray:
+    """`da` of the model trained on n{k}, at each charge k (NaN where that set was not trained)."""
+    sets = [str(t) for t in da.train_set.values]
+    parts = [da.sel(train_set=f"n{k}" if f"n{k}" in sets else sets[0], n_ion=[k]).drop_vars("train_set") * (1 if f"n{k}" in sets else np.nan)
+             for k in da.n_ion.values]
+    return xr.concat(parts, dim="n_ion", coords="minimal", compat="override")
+
+
+def variants(ds: xr.Dataset, name: str, model: str) -> dict[str, xr.DataArray]:
+    """{"mixed": …, "charge-specific": …} of one variable of one model (over n_ion)."""
+    da = ds[name].sel(model=model)
+    out = {"charge-specific": charge_specific(da)}
+    if "mixed" in ds.train_set.values:
+        out = {"mixed": da.sel(train_set="mixed"), **out}
+    return out
+
+
+def _save(fig, outdir: Path, name: str) -> str:
+    for ext in ("png", "svg"):
+        fig.savefig(outdir / f"{name}.{ext}", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return f"{name}.png"
+
+
+def _reference(ds: xr.Dataset, name: str) -> xr.DataArray:
+    ref = ds[name].sel(model=REFERENCE)
+    return ref.isel(train_set=0) if "train_set" in ref.dims else ref
+
+
+STYLE = {"reference": dict(color="k", lw=2), "mixed": dict(color="C0"), "charge-specific": dict(color="C1", ls="--")}
+
+
+def plot_profiles(ds: xr.Dataset, model: str, outdir: Path) -> str:
+    """Profiles per charge (rows) and quantity (columns): reference, mixed and charge-specific."""
+    quantities = [(q, label) for q, label in PROFILES if q in ds]
+    fig, axes = plt.subplots(ds.n_ion.size, len(quantities), figsize=(4 * len(quantities), 2.4 * ds.n_ion.size), squeeze=False, sharex=True, layout="constrained")
+    for row, k in enumerate(ds.n_ion.values):
+        for col, (q, label) in enumerate(quantities):
+            ax = axes[row, col]
+            curves = {"reference": _reference(ds, q).sel(n_ion=k)} if REFERENCE in ds.model.values else {}
+            curves.update({v: da.sel(n_ion=k) for v, da in variants(ds, q, model).items()})
+            for name, da in curves.items():
+                if np.isfinite(da).any():
+                    ax.plot(ds.z, da, label=name, **STYLE[name])
+            ax.set_ylabel(label)
+            if col == 0:
+                ax.set_title(f"n_ion = {k}, σ = {float(ds.sigma.sel(n_ion=k)):.1f} µC/cm²", fontsize=9, loc="left")
+    for ax in axes[-1]:
+        ax.set_xlabel("z above the surface plane (Å)")
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(f"{model}: mixed vs charge-specific training")
+    return _save(fig, outdir, f"profiles_{model}")
+
+
+def plot_layer1_orientation(ds: xr.Dataset, outdir: Path) -> str:
+    """First-layer ⟨cos θ⟩ against σ, one panel per model, reference overlaid."""
+    names = models(ds)
+    fig, axes = plt.subplots(1, max(len(names), 1), figsize=(4 * max(len(names), 1), 3.2), squeeze=False, sharey=True, layout="constrained")
+    for ax, model in zip(axes[0], names or [REFERENCE]):
+        curves = {"reference": (_reference(ds, "cos_theta_layer1"), _reference(ds, "cos_theta_layer1_sem"))} if REFERENCE in ds.model.values else {}
+        if model != REFERENCE:
+            sem = variants(ds, "cos_theta_layer1_sem", model)
+            curves.update({v: (da, sem[v]) for v, da in variants(ds, "cos_theta_layer1", model).items()})
+        for name, (mean, err) in curves.items():
+            ax.errorbar(ds.sigma, mean, yerr=err, marker="o", capsize=3, label=name, **STYLE[name])
+        ax.set_title(model)
+        ax.set_xlabel("σ (µC/cm²)")
+    axes[0, 0].set_ylabel("first-layer ⟨cos θ⟩")
+    axes[0, 0].legend(fontsize=8)
+    return _save(fig, outdir, "cos_theta_layer1_vs_sigma")
+
+
+def plot_rmse_matrix(ds: xr.Dataset, outdir: Path) -> str:
+    """Heat map of the committee-mean test force RMSE: trained on (rows) × tested at (columns)."""
+    names = models(ds)
+    fig, axes = plt.subplots(1, max(len(names), 1), figsize=(3.6 * max(len(names), 1), 3.2), squeeze=False, layout="constrained")
+    for ax, model in zip(axes[0], names):
+        m = ds.rmse_force_committee.sel(model=model)
+        im = ax.imshow(m.values, cmap="viridis", aspect="auto")
+        for (i, j), v in np.ndenumerate(m.values):
+            if np.isfinite(v):
+                ax.text(j, i, f"{v:.0f}", ha="center", va="center", color="w", fontsize=8)
+        ax.set_xticks(range(m.n_ion.size), [f"n{k}" for k in m.n_ion.values])
+        ax.set_yticks(range(m.train_set.size), [str(t) for t in m.train_set.values])
+        ax.set_xlabel("tested at")
+        ax.set_title(model)
+        fig.colorbar(im, ax=ax, label="force RMSE (meV/Å)")
+    axes[0, 0].set_ylabel("trained on")
+    return _save(fig, outdir, "rmse_matrix")
+
+
+def plot_committee_spread(ds: xr.Dataset, outdir: Path) -> str:
+    """Mean maximum committee force deviation along MD against σ (mixed and charge-specific)."""
+    fig, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
+    for i, model in enumerate(models(ds)):
+        for v, da in variants(ds, "committee_spread", model).items():
+            if np.isfinite(da).any():
+                ax.plot(ds.sigma, da, marker="o", color=f"C{i}", ls=STYLE[v].get("ls", "-"), label=f"{model} ({v})")
+    if not ax.lines:
+        ax.text(0.5, 0.5, "no committees in this run (committee: 1)", ha="center", va="center", transform=ax.transAxes)
+    else:
+        ax.legend(fontsize=8)
+    ax.set_xlabel("σ (µC/cm²)")
+    ax.set_ylabel("committee spread (eV/Å)")
+    return _save(fig, outdir, "committee_spread")
+
+
+def _fmt(mean: float, err: float | None = None) -> str:
+    if not np.isfinite(mean):
+        return "–"
+    return f"{mean:+.3f} ± {err:.3f}" if err is not None and np.isfinite(err) else f"{mean:.3g}"
+
+
+def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
+    """Q1, Q2, Q4: first-layer orientation of mixed vs charge-specific models against the reference."""
+    sec = Section("Water orientation: mixed vs charge-specific training (questions 1, 2, 4)")
+    sec.text.append(f"Criterion: a model reproduces the reference at a charge when |Δ⟨cos θ⟩₁| ≤ max({tolerance}, 2·SE), "
+                    "SE the block standard error of the difference.")
+    header = ["model", "training"] + [f"σ = {s:.1f}" for s in ds.sigma.values] + ["reproduced"]
+    rows = []
+    for model in models(ds):
+        dev, sem = variants(ds, "cos_theta_layer1_dev", model), variants(ds, "cos_theta_layer1_dev_sem", model)
+        summary = {}
+        for v in dev:
+            d, e = dev[v].values, sem[v].values
+            ok = np.abs(d) <= np.maximum(tolerance, 2 * e)
+            have = np.isfinite(d)
+            summary[v] = (int((ok & have).sum()), int(have.sum()), float(np.nanmean(np.abs(d))) if have.any() else np.nan,
+                          float(np.nanmean(e)) if have.any() else np.nan)
+            rows.append([model, v] + [_fmt(a, b) for a, b in zip(d, e)] + [f"{summary[v][0]}/{summary[v][1]}"])
+        if len(summary) == 2 and all(s[1] for s in summary.values()):
+            (m_ok, m_n, m_dev, m_se), (c_ok, c_n, c_dev, c_se) = summary["mixed"], summary["charge-specific"]
+            better = "charge-specific" if c_dev < m_dev else "mixed"
+            noise = " (a difference within the sampling noise)" if abs(m_dev - c_dev) < max(m_se, c_se) else ""
+            sec.text.append(f"{model}: mixed training reproduces the reference at {m_ok}/{m_n} charges, charge-specific at "
+                            f"{c_ok}/{c_n}; mean |Δ⟨cos θ⟩₁| {m_dev:.3f} (mixed) vs {c_dev:.3f} (charge-specific): {better} is closer{noise}.")
+    sec.tables.append((header, rows))
+    return sec
+
+
+def locality_section(ds: xr.Dataset) -> Section:
+    """Q3: locality vs message passing, from deviations, errors and stability of the mixed models."""
+    sec = Section("Locality, message passing and robustness (question 3)")
+    header = ["model", "kind", "mean abs Δ⟨cos θ⟩₁ (mixed)", "mean ρ_O RMSD (mixed, g/cm³)", "force RMSE (mixed, meV/Å)", "unstable runs"]
+    rows, by_kind = [], {}
+    for model in models(ds):
+        sel = {"model": model, "train_set": "mixed"} if "mixed" in ds.train_set.values else {"model": model}
+        dev = float(np.abs(ds.cos_theta_layer1_dev.sel(**sel)).mean()) if "cos_theta_layer1_dev" in ds else np.nan
+        rmsd = float(ds.rho_O_rmsd.sel(**sel).mean()) if "rho_O_rmsd" in ds else np.nan
+        rmse = float(ds.rmse_force_committee.sel(**sel).mean()) if "rmse_force_committee" in ds else np.nan
+        unstable = float(ds.unstable_fraction.sel(**sel).mean()) if "unstable_fraction" in ds else np.nan
+        kind = KIND.get(model, "?")
+        by_kind.setdefault(kind.split(" ")[0], []).append(dev)
+        rows.append([model, kind, _fmt(dev), _fmt(rmsd), _fmt(rmse), _fmt(unstable)])
+    sec.tables.append((header, rows))
+    if "local" in by_kind and "message" in by_kind:
+        local, mp = np.nanmean(by_kind["local"]), np.nanmean(by_kind["message"])
+        sec.text.append(f"Mixed-trained local models deviate by {local:.3f} on average, message-passing models by {mp:.3f}: "
+                        f"{'message passing' if mp < local else 'locality'} is closer to the reference here.")
+    return sec
+
+
+def errors_section(ds: xr.Dataset) -> Section:
+    sec = Section("Cross-charge test errors")
+    sec.text.append("Committee-mean test force RMSE (meV/Å): rows are training sets, columns the charge tested.")
+    for model in models(ds):
+        m = ds.rmse_force_committee.sel(model=model)
+        sec.tables.append(([model] + [f"n{k}" for k in m.n_ion.values],
+                           [[str(t)] + [_fmt(float(v)) for v in m.sel(train_set=t).values] for t in m.train_set.values]))
+    return sec
+
+
+def oc25_section(ds: xr.Dataset) -> Section:
+    sec = Section("eSEN trained on OC25 (question 5)")
+    if "esen_oc25" in ds.model.values:
+        dev = ds.cos_theta_layer1_dev.sel(model="esen_oc25").mean("train_set")
+        sec.text.append("Zero-shot OC25 eSEN, Δ⟨cos θ⟩₁ per σ: " + ", ".join(f"{s:.1f}: {d:+.3f}" for s, d in zip(ds.sigma.values, dev.values)))
+    else:
+        sec.text.append("Not in this run: no OC25 checkpoint was given (backends.esen.checkpoint).")
+    return sec
+
+
+def build_report(results: Path, outdir: Path, tolerance: float = 0.05) -> Path:
+    """Figures (PNG + SVG), report.md and self-contained report.html in `outdir`; returns report.html."""
+    ds = load(results, "results")
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    sections = []
+    if models(ds):
+        profiles = Section("Profiles", ["Reference (black), mixed-trained (blue) and charge-specific (orange, dashed) models."],
+                           figures=[plot_profiles(ds, m, outdir) for m in models(ds)])
+        sections += [profiles, orientation_section(ds, tolerance), locality_section(ds), errors_section(ds), oc25_section(ds)]
+        sections[1].figures.append(plot_layer1_orientation(ds, outdir))
+        sections[3].figures.append(plot_rmse_matrix(ds, outdir))
+        if "committee_spread" in ds:
+            sections.append(Section("Model uncertainty", ["Committee force spread along each model's MD."], figures=[plot_committee_spread(ds, outdir)]))
+    else:
+        sections.append(Section("Reference only", ["No MLIP in this run: the reference's orientation against σ."], figures=[plot_layer1_orientation(ds, outdir)]))
+    title = "edlbench report"
+    meta = f"{results.name}: models {', '.join(models(ds)) or 'none'}; σ = {', '.join(f'{s:.1f}' for s in ds.sigma.values)} µC/cm²; created {ds.attrs.get('created', '?')}"
+    with atomic_output(outdir / "report.md") as tmp:
+        tmp.write_text(to_markdown(title, meta, sections))
+    with atomic_output(outdir / "report.html") as tmp:
+        tmp.write_text(to_html(title, meta, sections, outdir))
+    return outdir / "report.html"
+
+
+def to_markdown(title: str, meta: str, sections: list[Section]) -> str:
+    lines = [f"# {title}", "", meta, ""]
+    for sec in sections:
+        lines += [f"## {sec.title}", ""] + [t + "\n" for t in sec.text]
+        for header, rows in sec.tables:
+            lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows] + [""]
+        lines += [f"![{f}]({f})\n" for f in sec.figures]
+    return "\n".join(lines)
+
+
+def to_html(title: str, meta: str, sections: list[Section], outdir: Path) -> str:
+    e = html.escape
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>"
+             "body{font-family:sans-serif;max-width:1200px;margin:auto}table{border-collapse:collapse;margin:1em 0}"
+             "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}img{max-width:100%}</style></head><body>",
+             f"<h1>{e(title)}</h1><p>{e(meta)}</p>"]
+    for sec in sections:
+        parts.append(f"<h2>{e(sec.title)}</h2>" + "".join(f"<p>{e(t)}</p>" for t in sec.text))
+        for header, rows in sec.tables:
+            parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>"
+                         + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows) + "</table>")
+        for f in sec.figures:
+            data = base64.b64encode((outdir / f).read_bytes()).decode()
+            parts.append(f"<figure><img alt='{e(f)}' src='data:image/png;base64,{data}'></figure>")
+    return "".join(parts) + "</body></html>"

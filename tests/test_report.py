@@ -1,0 +1,72 @@
+"""The report from a small results.nc: figures, tables, and the HTML as a browser shows it."""
+
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from edlbench.aggregate import aggregate
+from edlbench.cli import main
+from edlbench.contract import run_coords, write
+from synthetic import errors_ds, profiles_ds
+
+MODELS = ("dp", "mace")
+FIGURES = ["profiles_dp", "profiles_mace", "cos_theta_layer1_vs_sigma", "rmse_matrix", "committee_spread"]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """Reference, and mixed + charge-specific runs of two models at two charges, with test errors."""
+    out = tmp_path_factory.mktemp("results")
+    files, seed = [], 0
+    for model, train_sets in [("reference", ["none"])] + [(m, ["mixed", "n0", "n2"]) for m in MODELS]:
+        for t in train_sets:
+            for n, sigma in ((0, 0.0), (2, -49.4)):
+                if t in ("none", "mixed", f"n{n}"):
+                    seed += 1
+                    files.append(write(run_coords(profiles_ds(seed, 0.1 * seed if model == "dp" else np.nan), model, t, n, sigma, 0), out / f"{model}-{t}-{n}.nc", "profiles"))
+    for model in MODELS:
+        for t in ("mixed", "n0", "n2"):
+            files.append(write(errors_ds(model, t, 0, (0,) if t == "n0" else (0, 2)), out / f"e-{model}-{t}.nc", "errors"))
+    return write(aggregate(files), out / "results.nc", "results")
+
+
+def test_report_has_every_figure_and_table(results, tmp_path):
+    assert main(["report", str(results), "-o", str(tmp_path)]) == 0
+    for name in FIGURES:
+        assert (tmp_path / f"{name}.png").stat().st_size > 5000 and (tmp_path / f"{name}.svg").exists(), name
+    md = (tmp_path / "report.md").read_text()
+    for name in FIGURES:
+        assert f"]({name}.png)" in md
+    # one orientation row per model and training kind, each with a value per charge and a verdict
+    rows = [l for l in md.splitlines() if re.match(r"\| (dp|mace) \| (mixed|charge-specific) \|", l)]
+    assert len(rows) == 4 and all(re.search(r"\| \d/2 \|$", r) for r in rows), rows
+    assert "mixed training reproduces the reference at" in md  # generated sentences, per model
+    html = (tmp_path / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == len(FIGURES) and "src='" + "profiles" not in html
+
+
+def test_report_html_renders_in_headless_chromium(results, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium missing: .ci/run installs Debian's chromium"
+    main(["report", str(results), "-o", str(tmp_path)])
+    page = tmp_path / "check.html"
+    script = ("<script>window.onload=()=>{const i=[...document.images];"
+              "document.title=i.filter(x=>x.complete&&x.naturalWidth>100).length+'/'+i.length;}</script>")
+    page.write_text((tmp_path / "report.html").read_text().replace("</body>", script + "</body>"))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([chromium, *flags, "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    title = re.search(r"<title>(.*?)</title>", dom).group(1)
+    assert title == f"{len(FIGURES)}/{len(FIGURES)}", title  # every embedded figure decoded
+    shot = tmp_path / "shot.png"
+    subprocess.run([chromium, *flags, f"--screenshot={shot}", "--window-size=1200,2400", page.as_uri()],
+                   capture_output=True, timeout=120)
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(shot)[..., :3]
+    # not a blank page: a good share of the pixels are neither white nor uniform
+    assert (pixels.std(axis=2) > 0.05).mean() > 0.01 and pixels.std() > 0.05
