@@ -29,7 +29,8 @@ def pytest_generate_tests(metafunc):
         names = [b for b, (_, e) in REGISTRY.items() if e == env]
         if not names:
             raise pytest.UsageError(f"no backend runs in environment {env!r}")
-        metafunc.parametrize("backend", names, scope="session")
+        sigma_aware = [b for b in names if b == "dpsigma"]
+        metafunc.parametrize("backend", sigma_aware if "sigma_aware" in metafunc.function.__name__ else names, scope="session")
 
 
 @pytest.fixture(scope="session")

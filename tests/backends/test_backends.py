@@ -86,3 +86,22 @@ def test_committee_spread_zero_for_identical_models_positive_for_seeds(backend, 
     with netCDF4.Dataset(out) as nc:
         stored = nc.variables["force_deviation_max"][:].filled(np.nan)
     assert np.allclose(stored[index], dev_max) and np.isnan(np.delete(stored, index)).all()
+
+
+def test_sigma_aware_model_receives_the_cells_sigma(backend, trained, oracle_data):
+    """dpsigma: the calculator passes σ of the cell (−n_ion·e/A) as deepmd's frame parameter, and
+    the model's energy depends on it."""
+    from deepmd.calculator import DP
+
+    from edlbench.geometry import cell_surface_charge
+
+    atoms = read(oracle_data / "datasets/test/n2.extxyz", "0")
+    sigma = cell_surface_charge(atoms.get_chemical_symbols(), atoms.cell.array)
+    assert sigma == pytest.approx(-2 * 1.602176634e-19 / (atoms.cell.array[0, 0] * atoms.cell.array[1, 1] * 1e-16) * 1e6)
+    energy = backends.get(backend).calculator(trained[0]).get_potential_energy(atoms)
+    raw = DP(model=str(trained[0]))
+    for fparam, same in ((sigma, True), (0.0, False)):
+        probe = atoms.copy()
+        probe.info["fparam"] = [fparam]
+        raw.reset()  # ASE's cache does not look at info
+        assert (abs(raw.get_potential_energy(probe) - energy) < 1e-9) == same, fparam
