@@ -46,7 +46,7 @@ def main() -> None:
     ap.add_argument("--model", type=Path)
     ap.add_argument("--steps", type=int, default=200, help="MD steps per repeat")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--device", default="auto")
     args = ap.parse_args()
     calc = OracleCalculator() if args.backend == "oracle" else backends.get(args.backend).calculator(args.model, args.device)
     atoms = build_interface(BuildConfig(repeats=(3, 4), layers=3, gap=12.0, seed=6), 2)

@@ -214,7 +214,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--model", type=Path, required=True, help="model folder from `edlbench train` (or the model file)")
     c.add_argument("--train-set", required=True)
     c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--device", default="cpu")
+    c.add_argument("--device", default="auto", help="auto (GPU if visible), cpu or cuda")
     c.add_argument("-o", "--output", type=Path, default=Path("errors.nc"))
 
     c = command("md", _md, "NVT MD with a trained model (same driver for every backend); unstable runs exit 0")
@@ -222,7 +222,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--backend", required=True)
     c.add_argument("--model", type=Path, required=True, help="model folder from `edlbench train` (or the model file)")
     c.add_argument("--train-set", default="none")
-    c.add_argument("--device", default="cpu")
+    c.add_argument("--device", default="auto", help="auto (GPU if visible), cpu or cuda")
     c.add_argument("--steps", type=int)
     c.add_argument("--stride", type=int)
     c.add_argument("--seed", type=int)
@@ -235,7 +235,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--backend", required=True)
     c.add_argument("--models", type=Path, nargs="+", required=True, help="committee: model folders or files (two or more)")
     c.add_argument("--stride", type=int, default=1, help="every k-th frame (others get NaN)")
-    c.add_argument("--device", default="cpu")
+    c.add_argument("--device", default="auto", help="auto (GPU if visible), cpu or cuda")
     c.add_argument("-o", "--output", type=Path, help="output trajectory (default: update TRAJECTORY in place, atomically)")
 
     c = command("aggregate", _aggregate, "stack profiles.nc and errors.nc files into results.nc")

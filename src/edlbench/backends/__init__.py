@@ -6,7 +6,8 @@ core installs and runs without any ML package:
 - ``train(train, valid, config, workdir, seed) -> Path``: train with the package's own entry
   point on extxyz files labelled ``REF_energy`` (eV) / ``REF_forces`` (eV/Å); returns the model file.
 - ``calculator(model, device) -> ase.calculators.calculator.Calculator``: the package's own ASE
-  calculator for a trained model (energy eV, forces eV/Å).
+  calculator for a trained model (energy eV, forces eV/Å); `device` is "auto" (CUDA when a GPU
+  is visible, else CPU), "cpu" or "cuda".
 
 ``REGISTRY`` names each backend's module and the environment (``.venvs/<env>``,
 ``containers/<env>.def``) it needs. ``edlbench train`` writes the model into a folder with a
@@ -49,6 +50,15 @@ def get(name: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         raise InputError(f"backend {name!r} needs the '{env}' environment (.venvs/{env}, make envs): {exc}") from None
+
+
+def torch_device(device: str = "auto") -> str:
+    """Resolve "auto" to "cuda" when PyTorch sees a GPU, else "cpu"; other values pass through."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def write_manifest(folder: Path, backend: str, train_set: str, seed: int, model: Path) -> Path:

@@ -1,4 +1,4 @@
-"""DeePMD-kit (PyTorch backend), shared by the `dp` and `dpmp` backends.
+"""DeePMD-kit (PyTorch backend), shared by the `dp`, `dpmp` and `dpsigma` backends.
 
 Training data are converted with dpdata (ASE frames labelled with REF_energy/REF_forces →
 ``deepmd/npy``, one system per composition); training is deepmd-kit's own ``dp --pt train``
@@ -121,12 +121,12 @@ def train(name: str, descriptor: dict, train: Path, valid: Path, config: dict, w
 
 
 def select_device(device: str) -> None:
-    """deepmd picks its device when first imported: "cpu" forces the CPU, anything else uses CUDA if present."""
+    """deepmd picks its device when first imported: "cpu" forces the CPU; "auto"/"cuda" use CUDA if present."""
     if device == "cpu":
         os.environ["DEVICE"] = "cpu"
 
 
-def calculator(model: Path, device: str = "cpu"):
+def calculator(model: Path, device: str = "auto"):
     """deepmd's ASE calculator for a frozen .pth model."""
     select_device(device)
     from deepmd.calculator import DP

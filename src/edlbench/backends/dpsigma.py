@@ -20,7 +20,7 @@ def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> P
     return deepmd.train("dpsigma", DESCRIPTOR, train, valid, config, workdir, seed, sigma_input=True)
 
 
-def calculator(model: Path, device: str = "cpu"):
+def calculator(model: Path, device: str = "auto"):
     """deepmd's DP calculator, passing each cell's σ (µC/cm²) as the frame parameter."""
     deepmd.select_device(device)
     from ase.calculators.calculator import all_changes

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from edlbench.backends import torch_device
 from edlbench.errors import InputError
 
 #: mace_run_train options edlbench sets itself (the rest come from the params file).
@@ -41,7 +42,7 @@ def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> P
     workdir = Path(workdir).resolve()
     name = f"mace_seed{seed}"
     args = [_entry_point(), f"--name={name}", f"--train_file={Path(train).resolve()}", f"--valid_file={Path(valid).resolve()}",
-            "--energy_key=REF_energy", "--forces_key=REF_forces", f"--seed={seed}", "--device=cpu",
+            "--energy_key=REF_energy", "--forces_key=REF_forces", f"--seed={seed}", f"--device={torch_device()}",
             f"--work_dir={workdir}", f"--model_dir={workdir}", "--save_cpu"]
     args += [f"--{k}={v}" for k, v in options.items()]
     log = workdir / "train.log"
@@ -55,7 +56,7 @@ def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> P
     return model
 
 
-def calculator(model: Path, device: str = "cpu"):
+def calculator(model: Path, device: str = "auto"):
     from mace.calculators import MACECalculator
 
-    return MACECalculator(model_paths=str(model), device=device, default_dtype="float64")
+    return MACECalculator(model_paths=str(model), device=torch_device(device), default_dtype="float64")
