@@ -12,8 +12,8 @@ from edlbench.cli import main
 from edlbench.contract import run_coords, write
 from synthetic import errors_ds, profiles_ds
 
-MODELS = ("dp", "mace")
-FIGURES = ["profiles_dp", "profiles_mace", "cos_theta_layer1_vs_sigma", "rmse_matrix", "committee_spread"]
+MODELS = {"dp": ["mixed", "n0", "n2"], "mace": ["mixed", "n0", "n2"], "dpsigma": ["mixed"]}
+FIGURES = ["profiles_dp", "profiles_mace", "profiles_dpsigma", "cos_theta_layer1_vs_sigma", "rmse_matrix", "committee_spread"]
 
 
 @pytest.fixture(scope="module")
@@ -21,14 +21,14 @@ def results(tmp_path_factory):
     """Reference, and mixed + charge-specific runs of two models at two charges, with test errors."""
     out = tmp_path_factory.mktemp("results")
     files, seed = [], 0
-    for model, train_sets in [("reference", ["none"])] + [(m, ["mixed", "n0", "n2"]) for m in MODELS]:
+    for model, train_sets in [("reference", ["none"])] + list(MODELS.items()):
         for t in train_sets:
             for n, sigma in ((0, 0.0), (2, -49.4)):
                 if t in ("none", "mixed", f"n{n}"):
                     seed += 1
                     files.append(write(run_coords(profiles_ds(seed, 0.1 * seed if model == "dp" else np.nan), model, t, n, sigma, 0), out / f"{model}-{t}-{n}.nc", "profiles"))
-    for model in MODELS:
-        for t in ("mixed", "n0", "n2"):
+    for model, train_sets in MODELS.items():
+        for t in train_sets:
             files.append(write(errors_ds(model, t, 0, (0,) if t == "n0" else (0, 2)), out / f"e-{model}-{t}.nc", "errors"))
     return write(aggregate(files), out / "results.nc", "results")
 
@@ -40,10 +40,11 @@ def test_report_has_every_figure_and_table(results, tmp_path):
     md = (tmp_path / "report.md").read_text()
     for name in FIGURES:
         assert f"]({name}.png)" in md
-    # one orientation row per model and training kind, each with a value per charge and a verdict
-    rows = [l for l in md.splitlines() if re.match(r"\| (dp|mace) \| (mixed|charge-specific) \|", l)]
-    assert len(rows) == 4 and all(re.search(r"\| \d/2 \|$", r) for r in rows), rows
+    # one orientation row per model and training kind it has, each with a value per charge and a verdict
+    rows = [l for l in md.splitlines() if re.match(r"\| (dp|mace|dpsigma) \| (mixed|charge-specific) \|", l)]
+    assert len(rows) == 5 and all(re.search(r"\| \d/2 \|$", r) for r in rows), rows
     assert "mixed training reproduces the reference at" in md  # generated sentences, per model
+    assert "## σ-aware baseline" in md and "| σ-aware, mixed |" in md
     html = (tmp_path / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(FIGURES) and "src='" + "profiles" not in html
 

@@ -169,10 +169,11 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
             d, e = dev[v].values, sem[v].values
             ok = np.abs(d) <= np.maximum(tolerance, 2 * e)
             have = np.isfinite(d)
-            summary[v] = (int((ok & have).sum()), int(have.sum()), float(np.nanmean(np.abs(d))) if have.any() else np.nan,
-                          float(np.nanmean(e)) if have.any() else np.nan)
+            if not have.any():  # e.g. a backend trained on the mixed set only
+                continue
+            summary[v] = (int((ok & have).sum()), int(have.sum()), float(np.nanmean(np.abs(d))), float(np.nanmean(e)))
             rows.append([model, v] + [_fmt(a, b) for a, b in zip(d, e)] + [f"{summary[v][0]}/{summary[v][1]}"])
-        if len(summary) == 2 and all(s[1] for s in summary.values()):
+        if len(summary) == 2:
             (m_ok, m_n, m_dev, m_se), (c_ok, c_n, c_dev, c_se) = summary["mixed"], summary["charge-specific"]
             better = "charge-specific" if c_dev < m_dev else "mixed"
             noise = " (a difference within the sampling noise)" if abs(m_dev - c_dev) < max(m_se, c_se) else ""
@@ -194,13 +195,34 @@ def locality_section(ds: xr.Dataset) -> Section:
         rmse = float(ds.rmse_force_committee.sel(**sel).mean()) if "rmse_force_committee" in ds else np.nan
         unstable = float(ds.unstable_fraction.sel(**sel).mean()) if "unstable_fraction" in ds else np.nan
         kind = KIND.get(model, "?")
-        by_kind.setdefault(kind.split(" ")[0], []).append(dev)
+        by_kind.setdefault(kind, []).append(dev)
         rows.append([model, kind, _fmt(dev), _fmt(rmsd), _fmt(rmse), _fmt(unstable)])
     sec.tables.append((header, rows))
-    if "local" in by_kind and "message" in by_kind:
-        local, mp = np.nanmean(by_kind["local"]), np.nanmean(by_kind["message"])
+    if "local" in by_kind and "message passing" in by_kind:
+        local, mp = np.nanmean(by_kind["local"]), np.nanmean(by_kind["message passing"])
         sec.text.append(f"Mixed-trained local models deviate by {local:.3f} on average, message-passing models by {mp:.3f}: "
                         f"{'message passing' if mp < local else 'locality'} is closer to the reference here.")
+    return sec
+
+
+def sigma_section(ds: xr.Dataset, aware: str = "dpsigma", base: str = "dp") -> Section | None:
+    """The σ-aware baseline: does knowing σ close the gap between mixed and charge-specific training?"""
+    if not {aware, base} <= set(models(ds)) or "cos_theta_layer1_dev" not in ds:
+        return None
+    sec = Section("σ-aware baseline")
+    mean = {name: float(np.nanmean(np.abs(da))) for name, da in
+            [("σ-aware, mixed", variants(ds, "cos_theta_layer1_dev", aware).get("mixed")),
+             (f"{base}, mixed", variants(ds, "cos_theta_layer1_dev", base).get("mixed")),
+             (f"{base}, charge-specific", variants(ds, "cos_theta_layer1_dev", base)["charge-specific"])] if da is not None}
+    sec.tables.append((["model", "mean abs Δ⟨cos θ⟩₁"], [[k, _fmt(v)] for k, v in mean.items()]))
+    gap = mean.get(f"{base}, mixed", np.nan) - mean.get(f"{base}, charge-specific", np.nan)
+    if np.isfinite(gap) and gap > 0 and "σ-aware, mixed" in mean:
+        closed = (mean[f"{base}, mixed"] - mean["σ-aware, mixed"]) / gap
+        sec.text.append(f"{aware} receives σ as an input of its fitting network and is trained on the mixed set; it closes "
+                        f"{100 * closed:.0f} % of the gap between mixed ({mean[f'{base}, mixed']:.3f}) and charge-specific "
+                        f"({mean[f'{base}, charge-specific']:.3f}) {base} training.")
+    else:
+        sec.text.append(f"Mixed-trained {base} is not further from the reference than charge-specific {base} here: no gap to close.")
     return sec
 
 
@@ -234,6 +256,7 @@ def build_report(results: Path, outdir: Path, tolerance: float = 0.05) -> Path:
         profiles = Section("Profiles", ["Reference (black), mixed-trained (blue) and charge-specific (orange, dashed) models."],
                            figures=[plot_profiles(ds, m, outdir) for m in models(ds)])
         sections += [profiles, orientation_section(ds, tolerance), locality_section(ds), errors_section(ds), oc25_section(ds)]
+        sections += [s for s in [sigma_section(ds)] if s is not None]
         sections[1].figures.append(plot_layer1_orientation(ds, outdir))
         sections[3].figures.append(plot_rmse_matrix(ds, outdir))
         if "committee_spread" in ds:
