@@ -26,7 +26,7 @@ def nextflow() -> str:
 
 def run_nf(*args, cwd):
     env = {**os.environ, "NXF_ANSI_LOG": "false"}
-    proc = subprocess.run([nextflow(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=1800)
+    proc = subprocess.run([nextflow(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=3000)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout
 
