@@ -9,7 +9,7 @@ NEXTFLOW = $(shell bash scripts/install-nextflow)
 
 .PHONY: envs test demo locks clean uv nextflow images
 
-ENVS    := core mace deepmd
+ENVS    := core mace deepmd grace fairchem
 
 envs: $(foreach e,$(ENVS),$(VENVS)/$(e)/.built)
 
@@ -29,7 +29,8 @@ containers/%.sif: containers/%.def containers/%.lock pyproject.toml
 	apptainer build --force $@ $<
 
 locks: | uv
-	for e in $(ENVS); do $(UV) pip compile -q --python-version $(PYTHON) --generate-hashes containers/$$e.in -o containers/$$e.lock; done
+	for e in $(ENVS); do $(UV) pip compile -q --python-version $(PYTHON) --generate-hashes \
+	  $$([ -f containers/$$e.exclude ] && echo --excludes containers/$$e.exclude) containers/$$e.in -o containers/$$e.lock; done
 
 nextflow:
 	@bash scripts/install-nextflow >/dev/null

@@ -68,7 +68,7 @@ workflow {
         .mix(UNCERTAINTY.out)
         .mix(with_committee.single.map { key, b, e, t, c, s, traj, models -> tuple(b, t, c, s, traj) })
     PROFILES(params_yaml, runs)
-    AGGREGATE(PROFILES.out.mix(EVALUATE.out).collect())
+    AGGREGATE(PROFILES.out.mix(EVALUATE.out).collect(), PLAN.out)
 
     // figures, tables and report.html answering the study's questions
     REPORT(AGGREGATE.out)

@@ -4,13 +4,14 @@ process AGGREGATE {
 
     input:
     path runs, stageAs: 'runs/*/*'
+    path plan
 
     output:
     path 'results.nc'
 
     script:
     """
-    edlbench aggregate runs/*/*.nc -o results.nc
+    edlbench aggregate runs/*/*.nc --plan ${plan} -o results.nc
     """
 
     stub:

@@ -1,6 +1,7 @@
 """The real Nextflow pipeline at test scale (-profile test,local), its -resume, stub run and configs."""
 
 import csv
+import json
 import os
 from collections import Counter
 import shutil
@@ -74,7 +75,9 @@ def test_pipeline_results(pipeline):
     rows = trace(pipeline / "results")
     assert {r["status"] for r in rows} == {"COMPLETED"}
     assert (pipeline / "results/datasets/datasets/manifest.json").exists()
+    assert "no checkpoint given" in json.loads(ds.attrs["skipped_models"])["esen_oc25"]
     report = (pipeline / "results/report/report/report.md").read_text()
+    assert "Not in this run: no checkpoint given" in report
     for backend in plan["backends"]:
         assert f"![profiles_{backend}.png]" in report and (pipeline / f"results/report/report/profiles_{backend}.png").exists()
 
@@ -117,6 +120,24 @@ def test_plan_rejects_bad_params(tmp_path):
         (tmp_path / "p.yaml").write_text(text)
         with pytest.raises(InputError, match=needle):
             make_plan(tmp_path / "p.yaml")
+
+
+def test_plan_leaves_out_pretrained_model_without_checkpoint(tmp_path):
+    """esen_oc25 runs as the single training set "pretrained" when its checkpoint is a readable file,
+    and is left out, with the reason kept, when it is not, so every other model still runs."""
+    checkpoint = tmp_path / "esen-sm-conserving-all-oc25.pt"
+    checkpoint.write_bytes(b"not loaded by the plan")
+    cases = {None: "no checkpoint given", "esen.pt": "absolute path", str(tmp_path / "none.pt"): "does not exist", str(checkpoint): None}
+    for path, reason in cases.items():
+        (tmp_path / "p.yaml").write_text(yaml.safe_dump({"backends": {"esen_oc25": {"checkpoint": path}, "dp": {"committee": 2}}}))
+        plan = make_plan(tmp_path / "p.yaml")
+        oc25 = [r for r in plan["train"] if r["backend"] == "esen_oc25"]
+        assert len([r for r in plan["train"] if r["backend"] == "dp"]) == 2 * (1 + len(plan["charges"]))
+        if reason:
+            assert reason in plan["skipped"]["esen_oc25"] and not oc25 and "esen_oc25" not in plan["backends"]
+        else:
+            assert not plan["skipped"] and [(r["train_set"], r["seed"]) for r in oc25] == [("pretrained", 0)]
+            assert sorted(r["n_ion"] for r in plan["md"] if r["backend"] == "esen_oc25") == plan["charges"]
 
 
 def test_dft_import_branch(pipeline, tmp_path):

@@ -9,6 +9,7 @@ metrics of :mod:`edlbench.metrics` are added.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import xarray as xr
@@ -39,8 +40,9 @@ def _profile_cube(ds: xr.Dataset, train_sets: list[str]) -> xr.Dataset:
     return ds.assign_coords(sigma=("n_ion", [sigma]))
 
 
-def aggregate(paths: list[str | Path]) -> xr.Dataset:
-    """One dataset from any mix of profiles and errors files (outer join, NaN where absent)."""
+def aggregate(paths: list[str | Path], skipped: dict[str, str] | None = None) -> xr.Dataset:
+    """One dataset from any mix of profiles and errors files (outer join, NaN where absent);
+    `skipped` (model → reason, from the plan) is kept as the JSON attribute ``skipped_models``."""
     profiles, errors = [], []
     for path in map(Path, paths):
         kind = _kind(path)
@@ -71,4 +73,5 @@ def aggregate(paths: list[str | Path]) -> xr.Dataset:
         out["status"] = out.status.fillna(STATUS["missing"]).astype("i1")
     out = add_metrics(out)
     out.attrs["sources"] = " ".join(str(p) for p, _ in profiles + errors)
+    out.attrs["skipped_models"] = json.dumps(skipped or {})
     return out

@@ -21,6 +21,8 @@ def _plan(args: argparse.Namespace) -> None:
         raise InputError("plan: --params is required")
     plan = write_plan(args.params, args.output)
     print(f"{args.output}: {len(plan['charges'])} charge states, {len(plan['train'])} training runs, {len(plan['md'])} MD runs")
+    for backend, reason in plan["skipped"].items():
+        print(f"warning: {backend} left out: {reason}", file=sys.stderr)
 
 
 def _build(args: argparse.Namespace) -> None:
@@ -130,7 +132,8 @@ def _aggregate(args: argparse.Namespace) -> None:
     from edlbench.aggregate import aggregate
     from edlbench.contract import write
 
-    write(aggregate(args.files), args.output, "results")
+    skipped = json.loads(args.plan.read_text())["skipped"] if args.plan else {}
+    write(aggregate(args.files, skipped), args.output, "results")
     print(args.output)
 
 
@@ -240,6 +243,7 @@ def parser() -> argparse.ArgumentParser:
 
     c = command("aggregate", _aggregate, "stack profiles.nc and errors.nc files into results.nc")
     c.add_argument("files", nargs="+", type=Path)
+    c.add_argument("--plan", type=Path, help="plan.json: models the plan left out are recorded with the reason")
     c.add_argument("-o", "--output", type=Path, default=Path("results.nc"))
 
     c = command("report", _report, "figures, report.md and self-contained report.html from results.nc")

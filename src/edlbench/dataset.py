@@ -69,6 +69,19 @@ def labelled_frames(path: Path, cfg: DatasetConfig) -> list[Atoms]:
     return images
 
 
+def read_as_calculator_results(path: Path) -> list[Atoms]:
+    """Frames of an edlbench extxyz set with their REF labels moved into a SinglePointCalculator
+    (energy eV, forces eV/Å): the form in which packages read labels from ASE atoms or extxyz."""
+    from ase.calculators.singlepoint import SinglePointCalculator
+    from ase.io import read
+
+    images = read(path, ":")
+    for atoms in images:
+        energy, forces = atoms.info.pop(ENERGY_KEY), atoms.arrays.pop(FORCES_KEY)
+        atoms.calc = SinglePointCalculator(atoms, energy=energy, forces=forces)
+    return images
+
+
 def _write(images: list[Atoms], path: Path) -> str:
     with atomic_output(path) as tmp:
         write(tmp, images, format="extxyz")

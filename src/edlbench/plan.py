@@ -5,6 +5,8 @@ empty charge lists, impossible sizes) before any work is scheduled, and writes p
 charge states, training sets, and the backend × train_set × seed training runs and
 backend × train_set × charge MD runs (with committee member 0) at every charge state the model
 can describe (see `covered`), each with the environment its backend runs in. Backends not implemented are rejected by name.
+A pretrained backend (the OC25 eSEN) has the single training set "pretrained"; without a usable
+checkpoint it is left out and the reason kept under ``skipped``, so every other model still runs.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from edlbench import backends as registry
 from edlbench.backends import REGISTRY as BACKENDS
 from edlbench.build import BuildConfig
 from edlbench.config import load_params, make
@@ -55,12 +58,17 @@ def make_plan(params_path: str | Path) -> dict:
     if len(set(charges)) != len(charges):
         raise InputError(f"{params['_path']}: build.n_ions={list(build.n_ions)} repeats a charge state")
     train_sets = ["mixed"] + [f"n{n}" for n in charges]
-    sets = {b: _train_sets(params["_path"], b, c or {}, train_sets) for b, c in backends.items()}
+    backends = {b: c for b, c in backends.items() if (c or {}).get("enabled", True)}
+    skipped = {b: problem for b, c in backends.items() if b in registry.PRETRAINED
+               and (problem := registry.get(b).checkpoint_problem((c or {}).get("checkpoint")))}
+    backends = {b: c or {} for b, c in backends.items() if b not in skipped}
+    sets = {b: ["pretrained"] if b in registry.PRETRAINED else _train_sets(params["_path"], b, c, train_sets) for b, c in backends.items()}
+    committee = {b: 1 if b in registry.PRETRAINED else int(c.get("committee", 1)) for b, c in backends.items()}
     train = [{"backend": b, "env": BACKENDS[b][1], "train_set": t, "seed": s, "test_charges": covered(t, charges)}
-             for b, c in backends.items() for t in sets[b] for s in range(int((c or {}).get("committee", 1)))]
+             for b in backends for t in sets[b] for s in range(committee[b])]
     md = [{"backend": b, "env": BACKENDS[b][1], "train_set": t, "n_ion": n, "seed": 0}
           for b in backends for t in sets[b] for n in covered(t, charges)]
-    return {"charges": charges, "train_sets": train_sets, "backends": list(backends), "train": train, "md": md}
+    return {"charges": charges, "train_sets": train_sets, "backends": list(backends), "train": train, "md": md, "skipped": skipped}
 
 
 def write_plan(params_path: str | Path, output: str | Path) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -239,10 +240,12 @@ def errors_section(ds: xr.Dataset) -> Section:
 def oc25_section(ds: xr.Dataset) -> Section:
     sec = Section("eSEN trained on OC25 (question 5)")
     if "esen_oc25" in ds.model.values:
-        dev = ds.cos_theta_layer1_dev.sel(model="esen_oc25").mean("train_set")
+        dev = ds.cos_theta_layer1_dev.sel(model="esen_oc25", train_set="pretrained")
         sec.text.append("Zero-shot OC25 eSEN, Δ⟨cos θ⟩₁ per σ: " + ", ".join(f"{s:.1f}: {d:+.3f}" for s, d in zip(ds.sigma.values, dev.values)))
     else:
-        sec.text.append("Not in this run: no OC25 checkpoint was given (backends.esen.checkpoint).")
+        skipped = json.loads(ds.attrs.get("skipped_models", "{}"))
+        reason = skipped.get("esen_oc25", "esen_oc25 is not in the params file (backends.esen_oc25.checkpoint)")
+        sec.text.append(f"Not in this run: {reason}.")
     return sec
 
 

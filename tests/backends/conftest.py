@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from edlbench.backends import REGISTRY  # noqa: E402
+from edlbench.backends import PRETRAINED, REGISTRY, merge  # noqa: E402
 from edlbench.build import BuildConfig, build_interface  # noqa: E402
 from edlbench.config import load_params  # noqa: E402
 from edlbench.dataset import DatasetConfig, build_datasets  # noqa: E402
@@ -17,6 +17,10 @@ from edlbench.reference.oracle import ReferenceConfig, run_reference_md  # noqa:
 
 CELL = BuildConfig(repeats=(3, 4), layers=3, gap=12.0, seed=6)
 PRESETS = load_params(Path(__file__).parents[2] / "params" / "test.yaml")["backends"]
+#: seed 1 only has to differ from seed 0 (committee-spread test): a short run of the same preset
+SHORT = {"mace": {"max_num_epochs": 2}, "dp": {"training": {"numb_steps": 100}}, "dpmp": {"training": {"numb_steps": 100}},
+         "dpsigma": {"training": {"numb_steps": 100}}, "grace1l": {"fit": {"maxiter": 3}}, "grace2l": {"fit": {"maxiter": 3}},
+         "esen": {"steps": 20}}
 
 
 def pytest_addoption(parser):
@@ -26,11 +30,14 @@ def pytest_addoption(parser):
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         env = metafunc.config.getoption("env")
-        names = [b for b, (_, e) in REGISTRY.items() if e == env]
+        names = [b for b, (_, e) in REGISTRY.items() if e == env and b not in PRETRAINED]
         if not names:
             raise pytest.UsageError(f"no backend runs in environment {env!r}")
         sigma_aware = [b for b in names if b == "dpsigma"]
         metafunc.parametrize("backend", sigma_aware if "sigma_aware" in metafunc.function.__name__ else names, scope="session")
+    if "pretrained" in metafunc.fixturenames:  # backends that load a user's checkpoint (none in most environments)
+        env = metafunc.config.getoption("env")
+        metafunc.parametrize("pretrained", [b for b in sorted(PRETRAINED) if REGISTRY[b][1] == env], scope="session")
 
 
 @pytest.fixture(scope="session")
@@ -48,11 +55,25 @@ def oracle_data(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def trained(backend, oracle_data, tmp_path_factory):
-    """Model files of seeds 0 and 1 trained with the backend's test preset on the n2 set (the
-    σ-aware dpsigma on the mixed set, the only set where σ varies)."""
+    """Model files of seed 0 (the backend's test preset) and seed 1 (a short run of it) trained on
+    the n2 set (the σ-aware dpsigma on the mixed set, the only set where σ varies)."""
     from edlbench import backends
 
     data = oracle_data / "datasets" / ("mixed" if backend == "dpsigma" else "n2")
     module = backends.get(backend)
-    return [module.train(data / "train.extxyz", data / "valid.extxyz", backends.options(PRESETS[backend]), tmp_path_factory.mktemp(f"{backend}{s}"), seed=s)
+    preset = backends.options(PRESETS[backend])
+    return [module.train(data / "train.extxyz", data / "valid.extxyz", merge(preset, SHORT[backend]) if s else preset,
+                         tmp_path_factory.mktemp(f"{backend}{s}"), seed=s)
             for s in (0, 1)]
+
+
+@pytest.fixture(scope="session")
+def oc25_checkpoint(pretrained, oracle_data, tmp_path_factory):
+    """A tiny eSEN saved by fairchem's own trainer under the task name "oc25" (a stand-in for the
+    real OC25 checkpoint, which cannot be downloaded here)."""
+    from edlbench import backends
+    from edlbench.backends import esen
+
+    data = oracle_data / "datasets/n2"
+    options = merge(backends.options(PRESETS["esen"]), {"steps": 10, "task": "oc25"})
+    return esen.train(data / "train.extxyz", data / "valid.extxyz", options, tmp_path_factory.mktemp("oc25"), seed=0)

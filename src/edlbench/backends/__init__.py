@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from pathlib import Path
 from types import ModuleType
 
@@ -29,16 +30,33 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "dpmp": ("edlbench.backends.dpmp", "deepmd"),
     "dpsigma": ("edlbench.backends.dpsigma", "deepmd"),
     "mace": ("edlbench.backends.mace", "mace"),
+    "grace1l": ("edlbench.backends.grace1l", "grace"),
+    "grace2l": ("edlbench.backends.grace2l", "grace"),
+    "esen": ("edlbench.backends.esen", "fairchem"),
+    "esen_oc25": ("edlbench.backends.esen_oc25", "fairchem"),
 }
+
+#: backends that run a user's checkpoint as it is: no fitting; the pipeline's training set is
+#: "pretrained" and the module's ``checkpoint_problem(path)`` says why a checkpoint is unusable
+PRETRAINED = {"esen_oc25"}
 
 
 #: keys of ``backends.<name>`` in the params file that the pipeline reads (the rest go to the backend)
-PIPELINE_KEYS = {"committee": "number of seeds per training set", "train_sets": "training sets to train on (default: all)"}
+PIPELINE_KEYS = {"committee": "number of seeds per training set", "train_sets": "training sets to train on (default: all)",
+                 "enabled": "false keeps a backend's settings in the file without running it (default: true)"}
 
 
 def options(config: dict) -> dict:
     """The backend's own training options: `config` without the pipeline's keys."""
     return {k: v for k, v in (config or {}).items() if k not in PIPELINE_KEYS}
+
+
+def merge(base: dict, override: dict) -> dict:
+    """`base` with `override` merged in recursively (override wins; lists are replaced)."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def get(name: str) -> ModuleType:
@@ -64,8 +82,8 @@ def torch_device(device: str = "auto") -> str:
 def write_manifest(folder: Path, backend: str, train_set: str, seed: int, model: Path) -> Path:
     """Record a trained model in `folder`/model.json (file name relative to the folder)."""
     manifest = Path(folder) / "model.json"
-    manifest.write_text(json.dumps({"backend": backend, "train_set": train_set, "seed": seed,
-                                    "model": str(Path(model).resolve().relative_to(Path(folder).resolve()))}))
+    relative = Path(os.path.abspath(model)).relative_to(os.path.abspath(folder))  # a link stays a link
+    manifest.write_text(json.dumps({"backend": backend, "train_set": train_set, "seed": seed, "model": str(relative)}))
     return manifest
 
 

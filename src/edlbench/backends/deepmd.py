@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edlbench.backends import merge
 from edlbench.errors import InputError
 
 #: input.json common to dp and dpmp; the descriptor comes from the backend module.
@@ -37,14 +38,6 @@ BASE = {
 }
 
 
-def merge(base: dict, override: dict) -> dict:
-    """`base` with `override` merged in recursively (override wins; lists are replaced)."""
-    out = dict(base)
-    for key, value in override.items():
-        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
-
-
 def _dp() -> str:
     exe = shutil.which("dp", path=str(Path(sys.executable).parent)) or shutil.which("dp")
     if exe is None:
@@ -55,14 +48,10 @@ def _dp() -> str:
 def to_deepmd_npy(extxyz: Path, outdir: Path, type_map: list[str]) -> list[Path]:
     """Write an extxyz data set as deepmd/npy systems (one per composition) with dpdata."""
     import dpdata
-    from ase.calculators.singlepoint import SinglePointCalculator
-    from ase.io import read
 
-    systems = []
-    for atoms in read(extxyz, ":"):
-        energy, forces = atoms.info.pop("REF_energy"), atoms.arrays.pop("REF_forces")
-        atoms.calc = SinglePointCalculator(atoms, energy=energy, forces=forces)
-        systems.append(dpdata.LabeledSystem(atoms, fmt="ase/structure", type_map=type_map))
+    from edlbench.dataset import read_as_calculator_results
+
+    systems = [dpdata.LabeledSystem(atoms, fmt="ase/structure", type_map=type_map) for atoms in read_as_calculator_results(extxyz)]
     multi = dpdata.MultiSystems(*systems, type_map=type_map)
     multi.to_deepmd_npy(str(outdir))
     return sorted(p for p in outdir.iterdir() if p.is_dir())

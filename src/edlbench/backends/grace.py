@@ -1,0 +1,86 @@
+"""GRACE (tensorpotential): graph atomic cluster expansion, shared by `grace1l` and `grace2l`.
+
+Training is tensorpotential's own ``gracemaker`` on an ``input.yaml`` made of :data:`BASE`, the
+backend's preset (``GRACE_1LAYER_latest``: one ACE layer, local, receptive field = cutoff;
+``GRACE_2LAYER_latest``: two layers, message passing, receptive field 2 × cutoff), and
+``backends.<name>`` from the params file deep-merged over them (its keys mirror input.yaml:
+``cutoff``, ``potential.kwargs``, ``fit``, …). gracemaker reads labels from extxyz calculator
+results, so the REF labels are moved there first. The model is the TensorFlow SavedModel
+``seed/<seed>/final_model``; MD and evaluation use tensorpotential's ``TPCalculator``. Units: Å, eV.
+
+The environment carries a CPU build of TensorFlow (see containers/grace.in), so ``device`` is
+ignored here; a GPU image swaps in ``tensorflow[and-cuda]``. GRACE-1L/2L cannot be exported to
+pyace's format (only the GRACE-FS preset can), so this backend's uncertainty is the committee
+spread, as for the others.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from edlbench.backends import merge
+from edlbench.errors import InputError
+
+#: input.yaml defaults (a small Adam fit); the preset, data files and seed are set per run.
+BASE = {
+    "cutoff": 5.0,
+    "data": {"reference_energy": "auto", "save_dataset": False},
+    "potential": {"kwargs": {}, "scale": True, "param_dtype": "float64"},
+    "fit": {
+        "loss": {"energy": {"weight": 1.0, "type": "huber", "delta": 0.01},
+                 "forces": {"weight": 5.0, "type": "huber", "delta": 0.01}},
+        "maxiter": 100,
+        "optimizer": "Adam",
+        "opt_params": {"learning_rate": 0.01, "use_ema": True, "ema_momentum": 0.99, "weight_decay": None, "clipnorm": 1.0},
+        "scheduler": "cosine_decay",
+        "scheduler_params": {"minimum_learning_rate": 0.001},
+        "batch_size": 4,
+        "test_batch_size": 4,
+        "jit_compile": True,
+        "checkpoint_freq": 10,
+        "progressbar": False,
+    },
+}
+
+
+def _gracemaker() -> str:
+    exe = shutil.which("gracemaker", path=str(Path(sys.executable).parent)) or shutil.which("gracemaker")
+    if exe is None:
+        raise InputError("grace: `gracemaker` not found (the 'grace' environment: make envs)")
+    return exe
+
+
+def train(preset: str, train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
+    """gracemaker on `train`/`valid` with `preset`; returns the SavedModel folder."""
+    from ase.io import write
+
+    from edlbench.dataset import read_as_calculator_results
+
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name, src in (("train", train), ("valid", valid)):
+        write(workdir / f"{name}.extxyz", read_as_calculator_results(src), format="extxyz")
+    run = {"seed": seed, "potential": {"preset": preset}, "data": {"filename": "train.extxyz", "test_filename": "valid.extxyz"}}
+    (workdir / "input.yaml").write_text(yaml.safe_dump(merge(merge(BASE, run), config), sort_keys=False))
+    log = workdir / "train.log"
+    with open(log, "w") as out:
+        proc = subprocess.run([_gracemaker(), "input.yaml"], stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
+    model = workdir / "seed" / str(seed) / "final_model"
+    if proc.returncode != 0 or not (model / "saved_model.pb").exists():
+        tail = log.read_text().strip().splitlines()[-1:]
+        raise InputError(f"grace: training failed (exit {proc.returncode}; see {log}): {' '.join(tail)}")
+    return model
+
+
+def calculator(model: Path, device: str = "auto"):
+    """tensorpotential's ASE calculator for a SavedModel folder."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow C++ info lines
+    from tensorpotential.calculator import TPCalculator
+
+    return TPCalculator(model=str(model))

@@ -1,0 +1,17 @@
+"""GRACE-2L: two-layer GRACE (message passing; receptive field 2 × cutoff), trained with
+tensorpotential's ``gracemaker`` (see :mod:`edlbench.backends.grace`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edlbench.backends import grace
+
+PRESET = "GRACE_2LAYER_latest"
+
+
+def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
+    return grace.train(PRESET, train, valid, config, workdir, seed)
+
+
+calculator = grace.calculator
