@@ -44,7 +44,7 @@ def test_every_def_installs_exactly_its_lock():
         assert f"containers/{env}.lock" in files
         installs = [ln for ln in sections["%post"] if " install " in ln and ("-r " in ln or " -e " in ln or "/opt/edlbench" in ln)]
         locks = [ln for ln in installs if "-r " in ln]
-        assert len(locks) == 1 and locks[0].endswith(f"containers/{env}.lock") and "--require-hashes" in locks[0], installs
+        assert len(locks) == 1 and locks[0].endswith(f"containers/{env}.lock") and "--require-hashes" in locks[0] and "--no-deps" in locks[0], installs
         assert any("--no-deps" in ln and ln.endswith("/opt/edlbench") for ln in installs), "edlbench installed without its own dependency resolution"
         assert (ROOT / "containers" / f"{env}.lock").read_text().count("==") > 5
 

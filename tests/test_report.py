@@ -12,8 +12,8 @@ from edlbench.cli import main
 from edlbench.contract import run_coords, write
 from synthetic import errors_ds, profiles_ds
 
-MODELS = {"dp": ["mixed", "n0", "n2"], "mace": ["mixed", "n0", "n2"], "dpsigma": ["mixed"]}
-FIGURES = ["profiles_dp", "profiles_mace", "profiles_dpsigma", "cos_theta_layer1_vs_sigma", "rmse_matrix", "committee_spread"]
+MODELS = {"dp": ["mixed", "n0", "n2"], "mace": ["mixed", "n0", "n2"], "dpsigma": ["mixed"], "esen_oc25": ["pretrained"]}
+FIGURES = ["profiles_dp", "profiles_mace", "profiles_dpsigma", "profiles_esen_oc25", "cos_theta_layer1_vs_sigma", "rmse_matrix", "committee_spread"]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def results(tmp_path_factory):
     for model, train_sets in [("reference", ["none"])] + list(MODELS.items()):
         for t in train_sets:
             for n, sigma in ((0, 0.0), (2, -49.4)):
-                if t in ("none", "mixed", f"n{n}"):
+                if t in ("none", "mixed", "pretrained", f"n{n}"):
                     seed += 1
                     files.append(write(run_coords(profiles_ds(seed, 0.1 * seed if model == "dp" else np.nan), model, t, n, sigma, 0), out / f"{model}-{t}-{n}.nc", "profiles"))
     for model, train_sets in MODELS.items():
@@ -45,6 +45,7 @@ def test_report_has_every_figure_and_table(results, tmp_path):
     assert len(rows) == 5 and all(re.search(r"\| \d/2 \|$", r) for r in rows), rows
     assert "mixed training reproduces the reference at" in md  # generated sentences, per model
     assert "## σ-aware baseline" in md and "| σ-aware, mixed |" in md
+    assert re.search(r"Zero-shot OC25 eSEN, Δ⟨cos θ⟩₁ per σ: 0\.0: [+-]\d\.\d{3}, -49\.4: [+-]\d\.\d{3}", md)
     html = (tmp_path / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(FIGURES) and "src='" + "profiles" not in html
 

@@ -21,12 +21,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from edlbench.contract import load  # noqa: E402
+from edlbench.contract import STATUS, load  # noqa: E402
 from edlbench.files import atomic_output  # noqa: E402
 from edlbench.metrics import REFERENCE  # noqa: E402
 
 #: How each backend sees its environment (shared/DESIGN.md §1).
-KIND = {"dp": "local", "grace1l": "local", "dpsigma": "local + σ input", "dpmp": "message passing",
+KIND = {"dp": "local", "grace1l": "local", "dpsigma": "local + σ input", "dpmp": "message passing", "grace2l": "message passing",
         "mace": "message passing", "esen": "message passing", "esen_oc25": "message passing (OC25, zero-shot)"}
 PROFILES = (("rho_O", "ρ_O (g/cm³)"), ("cos_theta", "⟨cos θ⟩"), ("rho_ion", "ρ_ion (nm⁻³)"))
 
@@ -190,7 +190,9 @@ def locality_section(ds: xr.Dataset) -> Section:
     header = ["model", "kind", "mean abs Δ⟨cos θ⟩₁ (mixed)", "mean ρ_O RMSD (mixed, g/cm³)", "force RMSE (mixed, meV/Å)", "unstable runs"]
     rows, by_kind = [], {}
     for model in models(ds):
-        sel = {"model": model, "train_set": "mixed"} if "mixed" in ds.train_set.values else {"model": model}
+        if "mixed" not in ds.train_set.values or (ds.status.sel(model=model, train_set="mixed") == STATUS["missing"]).all():
+            continue  # no mixed-trained model (the zero-shot OC25 eSEN has its own section)
+        sel = {"model": model, "train_set": "mixed"}
         dev = float(np.abs(ds.cos_theta_layer1_dev.sel(**sel)).mean()) if "cos_theta_layer1_dev" in ds else np.nan
         rmsd = float(ds.rho_O_rmsd.sel(**sel).mean()) if "rho_O_rmsd" in ds else np.nan
         rmse = float(ds.rmse_force_committee.sel(**sel).mean()) if "rmse_force_committee" in ds else np.nan
@@ -232,8 +234,9 @@ def errors_section(ds: xr.Dataset) -> Section:
     sec.text.append("Committee-mean test force RMSE (meV/Å): rows are training sets, columns the charge tested.")
     for model in models(ds):
         m = ds.rmse_force_committee.sel(model=model)
+        trained_on = [t for t in m.train_set.values if np.isfinite(m.sel(train_set=t)).any()]
         sec.tables.append(([model] + [f"n{k}" for k in m.n_ion.values],
-                           [[str(t)] + [_fmt(float(v)) for v in m.sel(train_set=t).values] for t in m.train_set.values]))
+                           [[str(t)] + [_fmt(float(v)) for v in m.sel(train_set=t).values] for t in trained_on]))
     return sec
 
 
@@ -242,6 +245,8 @@ def oc25_section(ds: xr.Dataset) -> Section:
     if "esen_oc25" in ds.model.values:
         dev = ds.cos_theta_layer1_dev.sel(model="esen_oc25", train_set="pretrained")
         sec.text.append("Zero-shot OC25 eSEN, Δ⟨cos θ⟩₁ per σ: " + ", ".join(f"{s:.1f}: {d:+.3f}" for s, d in zip(ds.sigma.values, dev.values)))
+        rmse = ds.rmse_force_committee.sel(model="esen_oc25", train_set="pretrained")
+        sec.text.append("Its test force RMSE per charge (meV/Å): " + ", ".join(f"n{n}: {_fmt(float(v))}" for n, v in zip(rmse.n_ion.values, rmse.values)))
     else:
         skipped = json.loads(ds.attrs.get("skipped_models", "{}"))
         reason = skipped.get("esen_oc25", "esen_oc25 is not in the params file (backends.esen_oc25.checkpoint)")

@@ -77,3 +77,12 @@ def oc25_checkpoint(pretrained, oracle_data, tmp_path_factory):
     data = oracle_data / "datasets/n2"
     options = merge(backends.options(PRESETS["esen"]), {"steps": 10, "task": "oc25"})
     return esen.train(data / "train.extxyz", data / "valid.extxyz", options, tmp_path_factory.mktemp("oc25"), seed=0)
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test for a kind of backend this environment does not have (σ-aware, pretrained) is
+    deselected, not reported as skipped."""
+    empty = [i for i in items if any(m.name == "skip" and "empty parameter set" in str(m.kwargs.get("reason", "")) for m in i.iter_markers())]
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = [i for i in items if i not in empty]
