@@ -33,7 +33,11 @@ def test_checkpoint_loads_offline_as_fairchem_loads_it(pretrained, oc25_checkpoi
 
 def test_missing_or_wrong_checkpoint_is_one_clear_error(pretrained, oc25_checkpoint, tmp_path):
     module = backends.get(pretrained)
-    for checkpoint, needle in ((None, "no checkpoint given"), ("esen.pt", "absolute path"), (str(tmp_path / "none.pt"), "does not exist")):
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"an interrupted download")
+    cases = ((None, "no checkpoint given"), ("esen.pt", "absolute path"), (str(tmp_path / "none.pt"), "does not exist"),
+             (str(garbage), "not a loadable fairchem checkpoint"))
+    for checkpoint, needle in cases:
         with pytest.raises(InputError, match=needle):
             module.train(Path("unused"), Path("unused"), {"checkpoint": checkpoint}, tmp_path / "m", seed=0)
     from edlbench.backends import esen

@@ -161,7 +161,11 @@ def load(model: Path, task: str | None, device: str = "auto"):
     from fairchem.core.units.mlip_unit.api.inference import InferenceSettings
 
     settings = InferenceSettings(compile=False, tf32=False, activation_checkpointing=False, base_precision_dtype="float64")
-    unit = load_predict_unit(str(model), inference_settings=settings, device=torch_device(device))
+    try:
+        unit = load_predict_unit(str(model), inference_settings=settings, device=torch_device(device))
+    except Exception as exc:  # a user's file that torch/fairchem cannot read as a checkpoint
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise InputError(f"{model}: not a loadable fairchem checkpoint ({type(exc).__name__}: {first})") from None
     if task is None and len(unit.dataset_to_tasks) == 1:
         task = next(iter(unit.dataset_to_tasks))
     if task not in unit.dataset_to_tasks:
