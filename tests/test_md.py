@@ -45,18 +45,3 @@ def test_broken_start_is_unstable_not_an_exception(equilibrated, tmp_path):
     assert "0.30 Å apart" in info["reason"]
     with netCDF4.Dataset(tmp_path / "md.nc") as nc:  # the trajectory records why it stopped
         assert json.loads(nc.edlbench_info)["status"] == "unstable"
-
-
-def test_broken_water_is_unstable(equilibrated, tmp_path):
-    """An H that hopped to another water (a model's proton transfer) stops the run: the analysis
-    needs intact waters, and the non-reactive reference has no such event."""
-    atoms = equilibrated.copy()
-    o = np.flatnonzero(atoms.symbols == "O")
-    h = np.flatnonzero(atoms.symbols == "H")
-    own = h[np.argsort(np.linalg.norm(atoms.get_distances(o[1], h, mic=True, vector=True), axis=1))[:2]]
-    away = atoms.positions[o[1]] - atoms.positions[own].mean(axis=0)  # the lone-pair side of water 1
-    hop = next(i for i in h if i not in own)  # an H of another water
-    atoms.positions[hop] = atoms.positions[o[1]] + away / np.linalg.norm(away)  # 1 Å from O 1
-    info = run_md(atoms, OracleCalculator(), MDConfig(steps=100), tmp_path / "md.nc", tmp_path / "md.log", {}, progress=False)
-    assert info["status"] == "unstable" and info["status_step"] == 0, info
-    assert "not an intact water" in info["reason"], info
