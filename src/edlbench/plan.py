@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 
 from edlbench import backends as registry
-from edlbench.backends import REGISTRY as BACKENDS
 from edlbench.build import BuildConfig
 from edlbench.config import load_params, make
 from edlbench.dataset import DatasetConfig
@@ -52,8 +51,8 @@ def make_plan(params_path: str | Path) -> dict:
     make(ProfileConfig, params, "profiles")
     backends = params.get("backends") or {}
     for name in backends:
-        if name not in BACKENDS:
-            raise InputError(f"{params['_path']}: backends.{name}: unknown or not yet implemented backend (implemented: {', '.join(BACKENDS) or 'none'})")
+        if name not in registry.REGISTRY:
+            raise InputError(f"{params['_path']}: backends.{name}: unknown or not yet implemented backend (implemented: {', '.join(registry.REGISTRY) or 'none'})")
     charges = sorted(build.n_ions)
     if len(set(charges)) != len(charges):
         raise InputError(f"{params['_path']}: build.n_ions={list(build.n_ions)} repeats a charge state")
@@ -64,9 +63,9 @@ def make_plan(params_path: str | Path) -> dict:
     backends = {b: c or {} for b, c in backends.items() if b not in skipped}
     sets = {b: ["pretrained"] if b in registry.PRETRAINED else _train_sets(params["_path"], b, c, train_sets) for b, c in backends.items()}
     committee = {b: 1 if b in registry.PRETRAINED else int(c.get("committee", 1)) for b, c in backends.items()}
-    train = [{"backend": b, "env": BACKENDS[b][1], "train_set": t, "seed": s, "test_charges": covered(t, charges)}
+    train = [{"backend": b, "env": registry.REGISTRY[b][1], "train_set": t, "seed": s, "test_charges": covered(t, charges)}
              for b in backends for t in sets[b] for s in range(committee[b])]
-    md = [{"backend": b, "env": BACKENDS[b][1], "train_set": t, "n_ion": n, "seed": 0}
+    md = [{"backend": b, "env": registry.REGISTRY[b][1], "train_set": t, "n_ion": n, "seed": 0}
           for b in backends for t in sets[b] for n in covered(t, charges)]
     return {"charges": charges, "train_sets": train_sets, "backends": list(backends), "train": train, "md": md, "skipped": skipped}
 
