@@ -6,8 +6,10 @@ import pytest
 import xarray as xr
 
 from edlbench.aggregate import aggregate
-from edlbench.contract import PROFILE_VARS, load, run_coords, write
+from edlbench.contract import PROFILE_VARS, STATUS, load, run_coords, write
 from edlbench.errors import InputError
+from edlbench.profiles import empty_profiles
+from edlbench.trajectory import Frames
 from synthetic import errors_ds, profiles_ds
 
 def test_round_trip_units_and_provenance(tmp_path):
@@ -67,3 +69,18 @@ def test_aggregate_three_runs_and_errors(tmp_path):
     np.testing.assert_allclose(out.rmse_force.sel(model="dp", train_set="mixed").values, [[1, 1], [2, 2]])
     with pytest.raises(InputError, match="duplicate run"):
         aggregate(files + [files[1]])
+
+
+def test_aggregate_keeps_a_run_without_frames_beside_runs_with_frames(tmp_path):
+    """A run that stopped before its first frame (empty_profiles) joins the others: same variables,
+    all NaN, status unstable; the other runs' values are untouched by the outer join."""
+    empty = empty_profiles(Frames(tmp_path / "t.nc", ["Au", "O", "H", "H", "Na"], np.empty((0, 5, 3)), np.empty((0, 3, 3)), None, {"ion": "Na"}))
+    assert set(empty.data_vars) == set(profiles_ds(1).data_vars) - {"status", "status_step", "committee_spread"}
+    ok = run_coords(profiles_ds(1), "dp", "mixed", 0, 0.0, 0)
+    empty = run_coords(empty, "dp", "mixed", 2, -49.4, 0)
+    empty["status"], empty["status_step"], empty["committee_spread"] = ((), np.int8(STATUS["unstable"])), ((), 20), ((), np.nan)
+    files = [write(ok, tmp_path / "a.nc", "profiles"), write(empty, tmp_path / "b.nc", "profiles")]
+    out = aggregate(files)
+    np.testing.assert_allclose(out.dipole_acf.sel(model="dp", train_set="mixed", n_ion=0, lag=ok.lag), ok.dipole_acf)
+    assert np.isnan(out.rho_O.sel(model="dp", train_set="mixed", n_ion=2)).all()
+    assert int(out.status.sel(model="dp", train_set="mixed", n_ion=2)) == STATUS["unstable"]

@@ -5,11 +5,15 @@ import json
 import netCDF4
 import numpy as np
 import pytest
+import xarray as xr
 
 from edlbench.build import BuildConfig, build_interface
+from edlbench.contract import STATUS
 from edlbench.md import MDConfig, run_md
+from edlbench.profiles import ProfileConfig, profiles_file
 from edlbench.reference.oracle import OracleCalculator, ReferenceConfig, run_reference_md
 from edlbench.trajectory import read_frames
+from edlbench.uncertainty import committee_spread, write_spread
 
 CFG = BuildConfig(repeats=(3, 4), layers=3, gap=12.0, seed=4)
 
@@ -45,3 +49,39 @@ def test_broken_start_is_unstable_not_an_exception(equilibrated, tmp_path):
     assert "0.30 Å apart" in info["reason"]
     with netCDF4.Dataset(tmp_path / "md.nc") as nc:  # the trajectory records why it stopped
         assert json.loads(nc.edlbench_info)["status"] == "unstable"
+
+
+def test_run_unstable_before_its_first_frame_gives_nan_profiles(equilibrated, tmp_path):
+    """PROFILES of a run with no frames records it (status unstable, all NaN, σ of its cell) with
+    the same variables as a run with frames, instead of stopping the pipeline."""
+    ok, broken = tmp_path / "ok.nc", tmp_path / "broken.nc"
+    run_md(equilibrated, OracleCalculator(), MDConfig(steps=20, stride=10), ok, tmp_path / "ok.log", {}, progress=False)
+    atoms = equilibrated.copy()
+    o = np.flatnonzero(atoms.symbols == "O")
+    atoms.positions[o[1]] = atoms.positions[o[0]] + [0.3, 0.0, 0.0]
+    run_md(atoms, OracleCalculator(), MDConfig(steps=20, stride=10), broken, tmp_path / "b.log", {}, progress=False)
+    index, *spread = committee_spread(broken, [OracleCalculator(), OracleCalculator()])  # the pipeline's UNCERTAINTY step
+    assert len(index) == 0
+    write_spread(broken, tmp_path / "spread.nc", index, *spread, ["a", "b"])
+    done = [xr.open_dataset(profiles_file(t, tmp_path / f"p{t.name}", ProfileConfig(), "oracle", "mixed", 0)) for t in (ok, tmp_path / "spread.nc")]
+    assert set(done[0].data_vars) == set(done[1].data_vars)
+    assert done[1].status.item() == STATUS["unstable"] and done[1].n_frames.item() == 0
+    assert np.isnan(done[1].rho_O).all() and np.isnan(done[1].cos_theta_layer1.item())
+    area = np.linalg.norm(np.cross(atoms.cell[0], atoms.cell[1]))
+    assert done[1].sigma.item() == pytest.approx(-2 * 1.602176634e-19 / (area * 1e-16) * 1e6, rel=1e-6)  # ASE e: CODATA 2014
+    assert done[1].sigma.item() == pytest.approx(done[0].sigma.item(), rel=1e-9)
+
+
+def test_broken_water_is_unstable(equilibrated, tmp_path):
+    """An H that hopped to another water (a model's proton transfer) stops the run: the analysis
+    needs intact waters, and the non-reactive reference has no such event."""
+    atoms = equilibrated.copy()
+    o = np.flatnonzero(atoms.symbols == "O")
+    h = np.flatnonzero(atoms.symbols == "H")
+    own = h[np.argsort(np.linalg.norm(atoms.get_distances(o[1], h, mic=True, vector=True), axis=1))[:2]]
+    away = atoms.positions[o[1]] - atoms.positions[own].mean(axis=0)  # the lone-pair side of water 1
+    hop = next(i for i in h if i not in own)  # an H of another water
+    atoms.positions[hop] = atoms.positions[o[1]] + away / np.linalg.norm(away)  # 1 Å from O 1
+    info = run_md(atoms, OracleCalculator(), MDConfig(steps=100), tmp_path / "md.nc", tmp_path / "md.log", {}, progress=False)
+    assert info["status"] == "unstable" and info["status_step"] == 0, info
+    assert "not an intact water" in info["reason"], info

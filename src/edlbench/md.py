@@ -3,8 +3,10 @@
 Thermostats: Langevin (default; ``friction`` in 1/ps) or a Nosé–Hoover chain (``tdamp`` in fs).
 Every ``stride`` steps (and before the first step) the run is checked: shortest interatomic
 distance below ``min_distance`` Å, a force component above ``max_force`` eV/Å, temperature above
-``max_temperature`` K, a non-finite energy, or a water/ion atom inside the metal slab (it left the
-liquid through the metal). A failed check, or an exception from the calculator, stops the run
+``max_temperature`` K, a non-finite energy, a water/ion atom inside the metal slab (it left the
+liquid through the metal), or a water that is no longer intact (an O without exactly two H within
+1.3 Å: a proton hop or a dissociation, which the non-reactive reference never shows and which the
+profile analysis cannot read). A failed check, or an exception from the calculator, stops the run
 cleanly with status "unstable" and the step; the frames written so far are kept.
 """
 
@@ -25,8 +27,8 @@ from ase.neighborlist import neighbor_list
 from tqdm import tqdm
 
 from edlbench.errors import InputError
-from edlbench.geometry import metal_symbol
-from edlbench.interface import heights, surface_planes
+from edlbench.geometry import cell_surface_charge, metal_symbol
+from edlbench.interface import heights, surface_planes, water_hydrogens
 from edlbench.trajectory import TrajectoryWriter
 
 
@@ -80,6 +82,10 @@ def check(atoms: Atoms, cfg: MDConfig, metal: str) -> str | None:
     h = heights(atoms.positions[~is_metal, 2][None], z_low, lz)[0]
     if np.any(h > (z_up - z_low)[0] + 0.5):
         return "a water or ion atom entered the metal slab"
+    try:
+        water_hydrogens(atoms.positions[None], atoms.cell.array[None], np.flatnonzero(symbols == "O"), np.flatnonzero(symbols == "H"), "md")
+    except InputError as exc:
+        return str(exc).split(": ", 2)[-1]
     return None
 
 
@@ -95,7 +101,8 @@ def run_md(atoms: Atoms, calc: Calculator, cfg: MDConfig, trajectory: Path, log:
     rng = np.random.default_rng(cfg.seed)
     thermalize_momenta(atoms, temperature_K=cfg.temperature, rng=rng)
     dyn = _dynamics(atoms, cfg, rng)
-    info = {**info, "status": "ok", "status_step": -1, "md": asdict(cfg)}
+    info = {**info, "sigma": cell_surface_charge(atoms.get_chemical_symbols(), atoms.cell.array), "status": "ok",
+            "status_step": -1, "md": asdict(cfg)}
     dt_ps = cfg.timestep * 1e-3
     with TrajectoryWriter(trajectory, atoms, info, {"temperature": "K", "potential_energy": "eV"}) as traj, \
             open(log, "w") as out, tqdm(total=cfg.steps, unit="step", desc="MD", disable=not progress, mininterval=2) as bar:

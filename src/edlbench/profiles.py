@@ -45,6 +45,8 @@ from edlbench.uncertainty import read_spread
 
 M_O, M_H = atomic_masses[8], atomic_masses[1]
 M_WATER = M_O + 2 * M_H  # g/mol
+#: profiles on the z grid
+PROFILES_Z = ("rho_O", "rho_H", "rho_water", "cos_theta", "rho_ion", "c_ion")
 
 
 @dataclass(frozen=True)
@@ -127,19 +129,26 @@ def _dipole_acf(unit: np.ndarray, inlayer: np.ndarray, max_lag: int, blocks: np.
     return _block_ratio(num, den, blocks, n_blocks)
 
 
+def _species(frames: Frames, cfg: ProfileConfig) -> tuple[str, str]:
+    """The electrode metal and the ion element of a trajectory."""
+    where = str(frames.path)
+    metal = metal_symbol(frames.symbols, where, cfg.metal)
+    ion = cfg.ion or frames.info.get("ion")
+    if ion is None:
+        present = sorted(set(frames.symbols) & IONS - {metal})
+        ion = present[0] if present else "Na"
+    if ion not in atomic_numbers:
+        raise InputError(f"{where}: unknown ion element {ion!r}")
+    return metal, ion
+
+
 def compute_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr.Dataset:
     """Profiles of one trajectory as an xarray Dataset (dims z, cos_bin, lag)."""
     where = str(frames.path)
     for f in (0, len(frames) - 1):
         check_slab_cell(frames.cells[f], f"{where}: frame {f}")
     symbols = np.array(frames.symbols)
-    metal = metal_symbol(list(symbols), where, cfg.metal)
-    ion = cfg.ion or frames.info.get("ion")
-    if ion is None:
-        present = sorted(set(symbols) & IONS - {metal})
-        ion = present[0] if present else "Na"
-    if ion not in atomic_numbers:
-        raise InputError(f"{where}: unknown ion element {ion!r}")
+    metal, ion = _species(frames, cfg)
     o_idx, h_idx = np.flatnonzero(symbols == "O"), np.flatnonzero(symbols == "H")
     ion_idx, m_idx = np.flatnonzero(symbols == ion), np.flatnonzero(symbols == metal)
     if len(o_idx) == 0:
@@ -241,13 +250,35 @@ def compute_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr
 
 
 
+def empty_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr.Dataset:
+    """The variables of :func:`compute_profiles`, all NaN, for a run that stopped as unstable
+    before its first frame (so the aggregate records the run instead of losing the pipeline)."""
+    metal, ion = _species(frames, cfg)
+    z = (np.arange(int(round(cfg.z_max / cfg.dz))) + 0.5) * cfg.dz
+    edges = np.linspace(-1.0, 1.0, cfg.n_cos + 1)
+    coords = {"z": z, "cos_bin": 0.5 * (edges[1:] + edges[:-1]), "lag": [0.0]}
+    dims = {**{name: "z" for name in PROFILES_Z}, "p_cos_theta_layer1": "cos_bin", "dipole_acf": "lag"}
+    out = {}
+    for name, dim in dims.items():
+        out[name] = out[f"{name}_sem"] = (dim, np.full(len(coords[dim]), np.nan))
+    for name in ("cos_theta_layer1", "ion_closest_approach", "layer1_cutoff", "gap"):
+        out[name] = ((), np.nan)
+    out["cos_theta_layer1_sem"] = ((), np.nan)
+    out["n_frames"], out["time_ps"] = ((), 0), ((), 0.0)
+    ds = xr.Dataset(out, coords=coords)
+    ds.attrs.update(metal=metal, ion=ion, n_blocks=0, dz=cfg.dz)
+    return ds
+
+
 def profiles_file(trajectory: str | Path, output: str | Path, cfg: ProfileConfig, model: str,
                   train_set: str, seed: int, start: int = 0, stride: int = 1, params: dict | None = None) -> Path:
     """Analyse `trajectory` and write a contract profiles.nc (n_ion, σ and status from the run)."""
-    frames = read_frames(trajectory, start=start, stride=stride)
-    ds = compute_profiles(frames, cfg)
+    frames = read_frames(trajectory, start=start, stride=stride, allow_empty=True)
+    if len(frames) == 0 and frames.info.get("status") != "unstable":
+        raise InputError(f"{trajectory}: no frames in {start}::{stride}")
+    ds = compute_profiles(frames, cfg) if len(frames) else empty_profiles(frames, cfg)
     n_ion = int(sum(s == ds.attrs["ion"] for s in frames.symbols))
-    sigma = surface_charge(n_ion, lateral_area(frames.cells[0]))
+    sigma = surface_charge(n_ion, lateral_area(frames.cells[0])) if len(frames) else frames.info["sigma"]
     ds["status"] = ((), np.int8(STATUS[frames.info.get("status", "ok")]))
     ds["status_step"] = ((), int(frames.info.get("status_step", -1)))
     spread = read_spread(Path(trajectory), start, stride)

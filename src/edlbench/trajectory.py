@@ -101,12 +101,14 @@ def read_structure(path: str | Path) -> Atoms:
         raise InputError(f"{path}: cannot read structure ({type(exc).__name__}: {exc})") from None
 
 
-def read_frames(path: str | Path, start: int = 0, stop: int | None = None, stride: int = 1) -> Frames:
-    """Frames start:stop:stride of any ASE-readable trajectory or our NetCDF trajectory."""
+def read_frames(path: str | Path, start: int = 0, stop: int | None = None, stride: int = 1,
+                allow_empty: bool = False) -> Frames:
+    """Frames start:stop:stride of any ASE-readable trajectory or our NetCDF trajectory (with
+    `allow_empty`, our trajectory may select no frames; its run info is still read)."""
     path = existing(path, "trajectory")
     index = slice(start, stop, stride)
     frames = _read_ours(path, index) if _is_ours(path) else _read_ase(path, index)
-    if len(frames) == 0:
+    if len(frames) == 0 and not allow_empty:
         raise InputError(f"{path}: no frames in {start}:{stop}:{stride}")
     return frames
 

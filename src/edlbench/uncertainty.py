@@ -39,7 +39,7 @@ def committee_spread(trajectory: Path, calculators: Sequence[Calculator], stride
     """Frame indices and per-frame max and mean force deviation (eV/Å) over every `stride`-th frame."""
     if len(calculators) < 2:
         raise InputError(f"uncertainty needs a committee of at least 2 models (got {len(calculators)})")
-    frames = read_frames(trajectory, stride=stride)
+    frames = read_frames(trajectory, stride=stride, allow_empty=True)  # a run unstable before its first frame has none
     index = np.arange(0, len(frames) * stride, stride)
     dev_max, dev_mean = np.empty(len(frames)), np.empty(len(frames))
     for f in tqdm(range(len(frames)), desc="committee spread", unit="frame", mininterval=2):
