@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import subprocess
 from pathlib import Path
 from types import ModuleType
 
@@ -68,6 +69,27 @@ def get(name: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         raise InputError(f"backend {name!r} needs the '{env}' environment (.venvs/{env}, make envs): {exc}") from None
+
+
+def run_logged(what: str, args: list[str], log: Path, cwd: Path, env: dict | None = None,
+               output: Path | None = None) -> None:
+    """Run a package's own command (its training entry point) with stdout and stderr appended to
+    `log`, showing elapsed time and the command's latest output line; a non-zero exit, or a
+    missing `output` afterwards, is a one-line InputError naming `what` and the log."""
+    from tqdm import tqdm
+
+    with open(log, "a") as out, tqdm(desc=what, unit=" log lines", mininterval=2) as bar:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=cwd, env=env,
+                                text=True, errors="replace")
+        for line in proc.stdout:
+            out.write(line)
+            if line.strip():
+                bar.set_postfix_str(line.strip()[-80:], refresh=False)
+            bar.update()
+        code = proc.wait()
+    if code != 0 or (output is not None and not Path(output).exists()):
+        tail = Path(log).read_text().strip().splitlines()[-1:]
+        raise InputError(f"{what} failed (exit {code}; see {log}): {' '.join(tail)}")
 
 
 def torch_device(device: str = "auto") -> str:

@@ -18,13 +18,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from edlbench.backends import merge
+from edlbench.backends import merge, run_logged
 from edlbench.errors import InputError
 
 #: input.json common to dp and dpmp; the descriptor comes from the backend module.
@@ -76,11 +75,7 @@ def _elements(*paths: Path) -> list[str]:
 
 def _run(args: list[str], log: Path, cwd: Path, what: str) -> None:
     env = {**os.environ, "DP_INTER_OP_PARALLELISM_THREADS": os.environ.get("DP_INTER_OP_PARALLELISM_THREADS", "1")}
-    with open(log, "a") as out:
-        proc = subprocess.run(args, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env)
-    if proc.returncode != 0:
-        tail = log.read_text().strip().splitlines()[-1:]
-        raise InputError(f"deepmd: {what} failed (exit {proc.returncode}; see {log}): {' '.join(tail)}")
+    run_logged(f"deepmd: {what}", args, log, cwd, env)
 
 
 def train(name: str, descriptor: dict, train: Path, valid: Path, config: dict, workdir: Path, seed: int,

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 
-from edlbench.backends import merge, torch_device
+from edlbench.backends import merge, run_logged, torch_device
 from edlbench.errors import InputError
 
 DEFAULTS = {
@@ -142,12 +141,8 @@ def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> P
     (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     log = workdir / "train.log"
     env = {**os.environ, "WANDB_MODE": "disabled", "HF_HUB_OFFLINE": "1"}
-    with open(log, "w") as out:
-        proc = subprocess.run([_fairchem(), "-c", "config.yaml"], stdout=out, stderr=subprocess.STDOUT, cwd=workdir, env=env)
     model = workdir / "run" / "checkpoints" / "final" / "inference_ckpt.pt"
-    if proc.returncode != 0 or not model.exists():
-        tail = log.read_text().strip().splitlines()[-1:]
-        raise InputError(f"esen: training failed (exit {proc.returncode}; see {log}): {' '.join(tail)}")
+    run_logged("esen: training", [_fairchem(), "-c", "config.yaml"], log, workdir, env, output=model)
     return model
 
 

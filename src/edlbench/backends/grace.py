@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 
-from edlbench.backends import merge
+from edlbench.backends import merge, run_logged
 from edlbench.errors import InputError
 
 #: input.yaml defaults (a small Adam fit); the preset, data files and seed are set per run.
@@ -69,12 +68,8 @@ def train(preset: str, train: Path, valid: Path, config: dict, workdir: Path, se
     run = {"seed": seed, "potential": {"preset": preset}, "data": {"filename": "train.extxyz", "test_filename": "valid.extxyz"}}
     (workdir / "input.yaml").write_text(yaml.safe_dump(merge(merge(BASE, run), config), sort_keys=False))
     log = workdir / "train.log"
-    with open(log, "w") as out:
-        proc = subprocess.run([_gracemaker(), "input.yaml"], stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
     model = workdir / "seed" / str(seed) / "final_model"
-    if proc.returncode != 0 or not (model / "saved_model.pb").exists():
-        tail = log.read_text().strip().splitlines()[-1:]
-        raise InputError(f"grace: training failed (exit {proc.returncode}; see {log}): {' '.join(tail)}")
+    run_logged("grace: training", [_gracemaker(), "input.yaml"], log, workdir, output=model / "saved_model.pb")
     return model
 
 

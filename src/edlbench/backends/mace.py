@@ -5,11 +5,10 @@ receptive field 2 × r_max), trained with mace's own ``mace_run_train`` and run 
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-from edlbench.backends import torch_device
+from edlbench.backends import run_logged, torch_device
 from edlbench.errors import InputError
 
 #: mace_run_train options edlbench sets itself (the rest come from the params file).
@@ -47,12 +46,8 @@ def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> P
     args += [f"--{k}={v}" for k, v in options.items()]
     log = workdir / "train.log"
     workdir.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as out:
-        proc = subprocess.run(args, stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
     model = workdir / f"{name}.model"
-    if proc.returncode != 0 or not model.exists():
-        tail = log.read_text().strip().splitlines()[-1:] if log.exists() else []
-        raise InputError(f"mace: training failed (exit {proc.returncode}; see {log}): {' '.join(tail)}")
+    run_logged("mace: training", args, log, workdir, output=model)
     return model
 
 
