@@ -36,8 +36,8 @@ nextflow:
 	@bash scripts/install-nextflow >/dev/null
 
 test: envs nextflow
-	$(CORE) -m pytest -q --ignore=tests/backends
-	for e in $(filter-out core,$(ENVS)); do $(VENVS)/$$e/bin/python -m pytest -q tests/backends --env $$e || exit 1; done
+	$(CORE) -m pytest -q --durations=8 --ignore=tests/backends
+	for e in $(filter-out core,$(ENVS)); do $(VENVS)/$$e/bin/python -m pytest -q --durations=8 tests/backends --env $$e || exit 1; done
 
 demo: envs nextflow
 	$(NEXTFLOW) run main.nf -profile demo,local --outdir results/demo
