@@ -24,7 +24,7 @@ CFG = BuildConfig(repeats=(3, 4), layers=3, gap=12.0, seed=3)
 def trajectories(tmp_path_factory):
     """Short equilibrated reference runs for n_ion = 0 and 4 (test cell, 107–111 atoms)."""
     out = tmp_path_factory.mktemp("ref")
-    md = ReferenceConfig(equilibration=1.0, production=4.0, stride=20)
+    md = ReferenceConfig(equilibration=3.0, production=4.0, stride=20)
     paths = {}
     for n in (0, 4):
         paths[n] = out / f"n{n}.nc"
@@ -99,15 +99,20 @@ def test_nve_conserves_energy(trajectories):
 
 
 def test_nvt_is_stable(trajectories):
+    """Langevin at 1/ps on ~110 atoms: in 20-ps runs the 2-ps means of T scatter by ~5 % (and sat
+    ~10 % low in the first 2 ps after a 1-ps equilibration: 3 ps here), so the standard error of a 4-ps mean is
+    ~3.5 % and of both runs pooled ~2.5 %: bounds 20 % per run, 10 % pooled (about 4 errors)."""
+    means = []
     for path in trajectories.values():
         f = read_frames(path)
         with netCDF4.Dataset(path) as nc:
-            temp = np.asarray(nc.variables["temperature"][:])
-        assert abs(temp[len(temp) // 2:].mean() / 300 - 1) < 0.15
+            means.append(np.asarray(nc.variables["temperature"][:]).mean())
+        assert abs(means[-1] / 300 - 1) < 0.2, (path, means[-1])
         atoms = Atoms(f.symbols, positions=f.positions[-1], cell=f.cells[-1], pbc=True)
         i, j, d = neighbor_list("ijd", atoms, 1.3)
         symbols = np.array(f.symbols)
         assert np.all((symbols[i] != symbols[j]) & np.isin(symbols[i], ["O", "H"]) & np.isin(symbols[j], ["O", "H"]))
+    assert abs(np.mean(means) / 300 - 1) < 0.1, means
 
 
 def test_first_layer_orients_h_towards_negative_surface(trajectories):
