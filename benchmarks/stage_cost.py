@@ -8,11 +8,13 @@ small training set to the params file's set size; a step's cost is not. On the l
 TRAIN and MD ask for both cores, so tasks run one at a time and their times add. MD runs that stop
 as unstable end early: the projection is an upper bound. Run it in the backend's environment.
 Usage: python benchmarks/stage_cost.py --params params/demo.yaml --backend mace [--frames 40]
+       [--override '{"hidden_irreps": "16x0e + 16x1o"}']   (merged into the preset: try sizes)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -68,11 +70,11 @@ def main() -> None:
     ap.add_argument("--backend", required=True, choices=sorted(LENGTH))
     ap.add_argument("--frames", type=int, default=40, help="frames per charge state of the timing data set")
     ap.add_argument("--md-steps", type=int, default=40)
+    ap.add_argument("--override", type=json.loads, default={}, help="JSON merged into the preset")
     args = ap.parse_args()
     params = load_params(args.params)
-    config = params["backends"][args.backend]
     keys, unit = LENGTH[args.backend]
-    preset = backends.options(config)
+    preset = backends.merge(backends.options(params["backends"][args.backend]), args.override)
     full = preset
     for key in keys:
         full = full[key]
@@ -97,7 +99,8 @@ def main() -> None:
         t0 = time.perf_counter()
         info = run_md(start, calc, MDConfig(temperature=md.temperature, timestep=md.timestep, steps=args.md_steps, stride=20),
                       Path(tmp) / "md.nc", Path(tmp) / "md.log", {}, progress=False)
-        per_step = (time.perf_counter() - t0) / (info.get("status_step") or args.md_steps)
+        steps = args.md_steps if info["status"] == "ok" else info["status_step"]
+        per_step = (time.perf_counter() - t0) / max(steps, 1)
 
     fit_frames, test_frames = set_frames(params)
     scale = fit_frames / n_small if unit == "epoch" else 1.0
@@ -110,7 +113,7 @@ def main() -> None:
     print(f"{args.backend} on {args.params} ({len(start)} atoms; timing set {n_small} frames, the params' sets {fit_frames}):")
     print(f"  training: start-up {start_up:.0f} s, {per_unit:.2f} s per {unit} at {n_small} frames "
           f"(short runs of {SHORT[unit][0]} and {SHORT[unit][1]} {unit}s: {times[0]:.0f} s, {times[1]:.0f} s)")
-    print(f"  MD: {per_step * 1000:.0f} ms/step ({info['status']} after {info.get('status_step') or args.md_steps} steps)")
+    print(f"  MD: {per_step * 1000:.0f} ms/step ({info['status']} after {steps} steps)")
     print(f"  projected: TRAIN {len(trains)} × {full} {unit}s = {train_s / 60:.0f} min, "
           f"EVALUATE {evaluate_s / 60:.1f} min, MD {len(mds)} × {md.steps} steps = {md_s / 60:.0f} min; "
           f"total {(train_s + evaluate_s + md_s) / 60:.0f} min (+ ~15 s start-up per task)")

@@ -122,6 +122,24 @@ def test_plan_rejects_bad_params(tmp_path):
             make_plan(tmp_path / "p.yaml")
 
 
+def test_plan_cross_charge_md_switch(tmp_path):
+    """Single-charge models run MD at every charge they cover, or at their own with
+    cross_charge_md: false; the mixed model runs everywhere and training/testing is unchanged."""
+    runs = {}
+    for cross in (True, False):
+        (tmp_path / "p.yaml").write_text(yaml.safe_dump({"build": {"n_ions": [0, 1, 2]},
+                                                         "backends": {"dp": {"cross_charge_md": cross}}}))
+        plan = make_plan(tmp_path / "p.yaml")
+        runs[cross] = sorted((r["train_set"], r["n_ion"]) for r in plan["md"])
+        assert [r["test_charges"] for r in plan["train"]] == [[0, 1, 2], [0], [0, 1, 2], [0, 1, 2]]
+    assert runs[True] == sorted([("mixed", 0), ("mixed", 1), ("mixed", 2), ("n0", 0), ("n1", 0), ("n1", 1), ("n1", 2),
+                                 ("n2", 0), ("n2", 1), ("n2", 2)])
+    assert runs[False] == [("mixed", 0), ("mixed", 1), ("mixed", 2), ("n0", 0), ("n1", 1), ("n2", 2)]
+    (tmp_path / "p.yaml").write_text("backends:\n  dp: {cross_charge_md: 'no'}\n")
+    with pytest.raises(InputError, match="backends.dp.cross_charge_md"):
+        make_plan(tmp_path / "p.yaml")
+
+
 def test_plan_leaves_out_pretrained_model_without_checkpoint(tmp_path):
     """esen_oc25 runs as the single training set "pretrained" when its checkpoint is a readable file,
     and is left out, with the reason kept, when it is not, so every other model still runs."""

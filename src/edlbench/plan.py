@@ -4,7 +4,7 @@
 empty charge lists, impossible sizes) before any work is scheduled, and writes plan.json:
 charge states, training sets, and the backend × train_set × seed training runs and
 backend × train_set × charge MD runs (with committee member 0) at every charge state the model
-can describe (see `covered`), each with the environment its backend runs in. Backends not implemented are rejected by name.
+can describe (see `covered`; `cross_charge_md: false` keeps a single-charge model at its own), each with the environment its backend runs in. Backends not implemented are rejected by name.
 A pretrained backend (the OC25 eSEN) has the single training set "pretrained"; without a usable
 checkpoint it is left out and the reason kept under ``skipped``, so every other model still runs.
 """
@@ -31,6 +31,14 @@ def covered(train_set: str, charges: list[int]) -> list[int]:
     charged cell; every other training set contains the ion, so all charge states are open to it.
     """
     return [0] if train_set == "n0" else list(charges)
+
+
+def md_charges(train_set: str, charges: list[int], cross_charge: bool) -> list[int]:
+    """Charge states a model runs MD at: every one it covers, or with `cross_charge` false, a
+    single-charge model's own (mixed and pretrained models still run at every charge)."""
+    if cross_charge or not train_set.startswith("n"):
+        return covered(train_set, charges)
+    return [n for n in covered(train_set, charges) if f"n{n}" == train_set]
 
 
 def _train_sets(path: str, backend: str, config: dict, train_sets: list[str]) -> list[str]:
@@ -63,10 +71,14 @@ def make_plan(params_path: str | Path) -> dict:
     backends = {b: c or {} for b, c in backends.items() if b not in skipped}
     sets = {b: ["pretrained"] if b in registry.PRETRAINED else _train_sets(params["_path"], b, c, train_sets) for b, c in backends.items()}
     committee = {b: 1 if b in registry.PRETRAINED else int(c.get("committee", 1)) for b, c in backends.items()}
+    cross = {b: c.get("cross_charge_md", True) for b, c in backends.items()}
+    for b, value in cross.items():
+        if not isinstance(value, bool):
+            raise InputError(f"{params['_path']}: backends.{b}.cross_charge_md={value!r}: expected true or false")
     train = [{"backend": b, "env": registry.REGISTRY[b][1], "train_set": t, "seed": s, "test_charges": covered(t, charges)}
              for b in backends for t in sets[b] for s in range(committee[b])]
     md = [{"backend": b, "env": registry.REGISTRY[b][1], "train_set": t, "n_ion": n, "seed": 0}
-          for b in backends for t in sets[b] for n in covered(t, charges)]
+          for b in backends for t in sets[b] for n in md_charges(t, charges, cross[b])]
     return {"charges": charges, "train_sets": train_sets, "backends": list(backends), "train": train, "md": md, "skipped": skipped}
 
 

@@ -44,7 +44,9 @@ PRETRAINED = {"esen_oc25"}
 
 #: keys of ``backends.<name>`` in the params file that the pipeline reads (the rest go to the backend)
 PIPELINE_KEYS = {"committee": "number of seeds per training set", "train_sets": "training sets to train on (default: all)",
-                 "enabled": "false keeps a backend's settings in the file without running it (default: true)"}
+                 "enabled": "false keeps a backend's settings in the file without running it (default: true)",
+                 "cross_charge_md": "false runs a single-charge model's MD at its own charge only; its forces are still "
+                                    "tested at every charge (default: true)"}
 
 
 def options(config: dict) -> dict:
