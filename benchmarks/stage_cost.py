@@ -17,6 +17,7 @@ import argparse
 import json
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ase.io import read
@@ -83,7 +84,7 @@ def main() -> None:
         data = small_data(params, args.frames, Path(tmp))
         train_set = data / "mixed"
         n_small = len(read(train_set / "train.extxyz", ":")) + len(read(train_set / "valid.extxyz", ":"))
-        times, model = [], None
+        times = []
         for length in SHORT[unit]:
             t0 = time.perf_counter()
             model = module.train(train_set / "train.extxyz", train_set / "valid.extxyz",
@@ -94,11 +95,11 @@ def main() -> None:
         calc = module.calculator(model)
         md = make(MDConfig, params, "md")
         start = read(data / "test" / f"n{max(make(BuildConfig, params, 'build').n_ions)}.extxyz", "0")
-        run_md(start, calc, MDConfig(temperature=md.temperature, timestep=md.timestep, steps=4, stride=2),
-               Path(tmp) / "warm.nc", Path(tmp) / "warm.log", {}, progress=False)  # first calls compile or load
+        run_md(start, calc, replace(md, steps=4, stride=2), Path(tmp) / "warm.nc", Path(tmp) / "warm.log", {},
+               progress=False)  # the first calls compile or load
         t0 = time.perf_counter()
-        info = run_md(start, calc, MDConfig(temperature=md.temperature, timestep=md.timestep, steps=args.md_steps, stride=20),
-                      Path(tmp) / "md.nc", Path(tmp) / "md.log", {}, progress=False)
+        info = run_md(start, calc, replace(md, steps=args.md_steps, stride=20), Path(tmp) / "md.nc", Path(tmp) / "md.log", {},
+                      progress=False)
         steps = args.md_steps if info["status"] == "ok" else info["status_step"]
         per_step = (time.perf_counter() - t0) / max(steps, 1)
 
