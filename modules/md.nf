@@ -8,16 +8,16 @@ process MD {
     tuple val(backend), val(env), val(train_set), val(seed), path(model), val(charge), path(start)
 
     output:
-    tuple val(backend), val(env), val(train_set), val(charge), val(seed), path("${charge}/trajectory.nc"), emit: trajectory
-    path "${charge}/thermo.log", emit: log
+    tuple val(backend), val(env), val(train_set), val(charge), val(seed), path("${backend}-${train_set}-${charge}/trajectory.nc"), emit: trajectory
+    path "${backend}-${train_set}-${charge}/thermo.log", emit: log
 
     script:
     """
-    edlbench md ${start} --params ${params_yaml} --backend ${backend} --model ${model} --train-set ${train_set} --seed ${seed} -o ${charge}
+    edlbench md ${start} --params ${params_yaml} --backend ${backend} --model ${model} --train-set ${train_set} --seed ${seed} -o ${backend}-${train_set}-${charge}
     """
 
     stub:
     """
-    mkdir -p ${charge} && touch ${charge}/trajectory.nc ${charge}/thermo.log
+    mkdir -p ${backend}-${train_set}-${charge} && touch ${backend}-${train_set}-${charge}/trajectory.nc ${backend}-${train_set}-${charge}/thermo.log
     """
 }

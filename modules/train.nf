@@ -9,15 +9,15 @@ process TRAIN {
     tuple val(backend), val(env), val(train_set), val(seed), val(test_charges)
 
     output:
-    tuple val(backend), val(env), val(train_set), val(seed), val(test_charges), path("model")
+    tuple val(backend), val(env), val(train_set), val(seed), val(test_charges), path("${backend}-${train_set}-seed${seed}")
 
     script:
     """
-    edlbench train --params ${params_yaml} --backend ${backend} --train-set ${train_set} --seed ${seed} --datasets ${datasets} -o model
+    edlbench train --params ${params_yaml} --backend ${backend} --train-set ${train_set} --seed ${seed} --datasets ${datasets} -o ${backend}-${train_set}-seed${seed}
     """
 
     stub:
     """
-    mkdir -p model && touch model/model.json
+    mkdir -p ${backend}-${train_set}-seed${seed} && touch ${backend}-${train_set}-seed${seed}/model.json
     """
 }
