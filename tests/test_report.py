@@ -72,3 +72,16 @@ def test_report_html_renders_in_headless_chromium(results, tmp_path):
     pixels = matplotlib.image.imread(shot)[..., :3]
     # not a blank page: a good share of the pixels are neither white nor uniform
     assert (pixels.std(axis=2) > 0.05).mean() > 0.01 and pixels.std() > 0.05
+
+
+def test_mixed_and_charge_specific_compared_on_the_charges_both_ran():
+    """Charge-specific models exist only at their own charges: the mean |Δ| of the mixed model is
+    taken over those charges too (here 0.1 and 0.5 → 0.3, not 0.3 over all three by chance)."""
+    import xarray as xr
+
+    from edlbench.report import mean_abs_on_common
+
+    mixed = xr.DataArray([0.1, -0.9, 0.5], dims="n_ion")
+    specific = xr.DataArray([0.0, np.nan, -0.1], dims="n_ion")
+    (m, c), common = mean_abs_on_common(mixed, specific)
+    assert common.tolist() == [True, False, True] and m == pytest.approx(0.3) and c == pytest.approx(0.05)

@@ -156,6 +156,13 @@ def _fmt(mean: float, err: float | None = None) -> str:
     return f"{mean:+.3f} ± {err:.3f}" if err is not None and np.isfinite(err) else f"{mean:.3g}"
 
 
+def mean_abs_on_common(*das: xr.DataArray) -> tuple[list[float], np.ndarray]:
+    """Mean |x| of each array over the charges where all of them are finite (so the means compare
+    like with like: charge-specific models exist only at their own charges), and that mask."""
+    common = np.logical_and.reduce([np.isfinite(da.values) for da in das])
+    return [float(np.abs(da.values[common]).mean()) if common.any() else np.nan for da in das], common
+
+
 def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
     """Q1, Q2, Q4: first-layer orientation of mixed vs charge-specific models against the reference."""
     sec = Section("Water orientation: mixed vs charge-specific training (questions 1, 2, 4)")
@@ -172,14 +179,15 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
             have = np.isfinite(d)
             if not have.any():  # e.g. a backend trained on the mixed set only
                 continue
-            summary[v] = (int((ok & have).sum()), int(have.sum()), float(np.nanmean(np.abs(d))), float(np.nanmean(e)))
+            summary[v] = (int((ok & have).sum()), int(have.sum()), float(np.nanmean(e)))
             rows.append([model, v] + [_fmt(a, b) for a, b in zip(d, e)] + [f"{summary[v][0]}/{summary[v][1]}"])
         if len(summary) == 2:
-            (m_ok, m_n, m_dev, m_se), (c_ok, c_n, c_dev, c_se) = summary["mixed"], summary["charge-specific"]
+            (m_ok, m_n, m_se), (c_ok, c_n, c_se) = summary["mixed"], summary["charge-specific"]
+            (m_dev, c_dev), common = mean_abs_on_common(dev["mixed"], dev["charge-specific"])
             better = "charge-specific" if c_dev < m_dev else "mixed"
             noise = " (a difference within the sampling noise)" if abs(m_dev - c_dev) < max(m_se, c_se) else ""
             sec.text.append(f"{model}: mixed training reproduces the reference at {m_ok}/{m_n} charges, charge-specific at "
-                            f"{c_ok}/{c_n}; mean |Δ⟨cos θ⟩₁| {m_dev:.3f} (mixed) vs {c_dev:.3f} (charge-specific): {better} is closer{noise}.")
+                            f"{c_ok}/{c_n}; at the {int(common.sum())} charges both ran, mean |Δ⟨cos θ⟩₁| {m_dev:.3f} (mixed) vs {c_dev:.3f} (charge-specific): {better} is closer{noise}.")
     sec.tables.append((header, rows))
     return sec
 
@@ -213,11 +221,14 @@ def sigma_section(ds: xr.Dataset, aware: str = "dpsigma", base: str = "dp") -> S
     if not {aware, base} <= set(models(ds)) or "cos_theta_layer1_dev" not in ds:
         return None
     sec = Section("σ-aware baseline")
-    mean = {name: float(np.nanmean(np.abs(da))) for name, da in
+    runs = {name: da for name, da in
             [("σ-aware, mixed", variants(ds, "cos_theta_layer1_dev", aware).get("mixed")),
              (f"{base}, mixed", variants(ds, "cos_theta_layer1_dev", base).get("mixed")),
              (f"{base}, charge-specific", variants(ds, "cos_theta_layer1_dev", base)["charge-specific"])] if da is not None}
-    sec.tables.append((["model", "mean abs Δ⟨cos θ⟩₁"], [[k, _fmt(v)] for k, v in mean.items()]))
+    means, common = mean_abs_on_common(*runs.values())
+    mean = dict(zip(runs, means))
+    sigmas = ", ".join(f"{s:.1f}" for s in ds.sigma.values[common])
+    sec.tables.append((["model", f"mean abs Δ⟨cos θ⟩₁ at σ = {sigmas} µC/cm²"], [[k, _fmt(v)] for k, v in mean.items()]))
     gap = mean.get(f"{base}, mixed", np.nan) - mean.get(f"{base}, charge-specific", np.nan)
     if np.isfinite(gap) and gap > 0 and "σ-aware, mixed" in mean:
         closed = (mean[f"{base}, mixed"] - mean["σ-aware, mixed"]) / gap
