@@ -76,7 +76,7 @@ def test_report_html_renders_in_headless_chromium(results, tmp_path):
 
 def test_mixed_and_charge_specific_compared_on_the_charges_both_ran():
     """Charge-specific models exist only at their own charges: the mean |Δ| of the mixed model is
-    taken over those charges too (here 0.1 and 0.5 → 0.3, not 0.3 over all three by chance)."""
+    taken over those charges too (here 0.1 and 0.5 → 0.3, not 0.5 over all three)."""
     import xarray as xr
 
     from edlbench.report import mean_abs_on_common
