@@ -221,10 +221,11 @@ def sigma_section(ds: xr.Dataset, aware: str = "dpsigma", base: str = "dp") -> S
     if not {aware, base} <= set(models(ds)) or "cos_theta_layer1_dev" not in ds:
         return None
     sec = Section("σ-aware baseline")
+    base_runs = variants(ds, "cos_theta_layer1_dev", base)
     runs = {name: da for name, da in
             [("σ-aware, mixed", variants(ds, "cos_theta_layer1_dev", aware).get("mixed")),
-             (f"{base}, mixed", variants(ds, "cos_theta_layer1_dev", base).get("mixed")),
-             (f"{base}, charge-specific", variants(ds, "cos_theta_layer1_dev", base)["charge-specific"])] if da is not None}
+             (f"{base}, mixed", base_runs.get("mixed")), (f"{base}, charge-specific", base_runs["charge-specific"])]
+            if da is not None}
     means, common = mean_abs_on_common(*runs.values())
     mean = dict(zip(runs, means))
     sigmas = ", ".join(f"{s:.1f}" for s in ds.sigma.values[common])
