@@ -6,9 +6,11 @@ the cost per epoch or step, times MD steps of the trained model, and projects th
 EVALUATE and MD tasks of that backend at full length. The cost of an epoch is scaled from the
 small training set to the params file's set size; a step's cost is not. On the local profile
 TRAIN and MD ask for both cores, so tasks run one at a time and their times add. MD runs that stop
-as unstable end early: the projection is an upper bound. Run it in the backend's environment.
+as unstable end early: the projection is an upper bound. Run it in the backend's environment; it
+trains and runs MD on the GPU where PyTorch sees one.
 Usage: python benchmarks/stage_cost.py --params params/demo.yaml --backend mace [--frames 40]
        [--override '{"hidden_irreps": "16x0e + 16x1o"}']   (merged into the preset: try sizes)
+       [--data DIR]  (a timing set saved by --save-data, for a machine without OpenMM, e.g. a GPU node)
 """
 
 from __future__ import annotations
@@ -72,26 +74,34 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=40, help="frames per charge state of the timing data set")
     ap.add_argument("--md-steps", type=int, default=40)
     ap.add_argument("--override", type=json.loads, default={}, help="JSON merged into the preset")
+    ap.add_argument("--lengths", type=int, nargs=2, help="the two short training lengths (default: 1 3 epochs, 20 100 steps)")
+    ap.add_argument("--data", type=Path, help="use this timing set (from --save-data) instead of labelling one")
+    ap.add_argument("--save-data", type=Path, help="label the timing set into this folder and stop")
     args = ap.parse_args()
     params = load_params(args.params)
     keys, unit = LENGTH[args.backend]
+    lengths = args.lengths or SHORT[unit]
     preset = backends.merge(backends.options(params["backends"][args.backend]), args.override)
     full = preset
     for key in keys:
         full = full[key]
+    if args.save_data:
+        args.save_data.mkdir(parents=True, exist_ok=True)
+        small_data(params, args.frames, args.save_data)
+        return
     module = backends.get(args.backend)
     with tempfile.TemporaryDirectory() as tmp:
-        data = small_data(params, args.frames, Path(tmp))
+        data = args.data / "datasets" if args.data else small_data(params, args.frames, Path(tmp))
         train_set = data / "mixed"
         n_small = len(read(train_set / "train.extxyz", ":")) + len(read(train_set / "valid.extxyz", ":"))
         times = []
-        for length in SHORT[unit]:
+        for length in lengths:
             t0 = time.perf_counter()
             model = module.train(train_set / "train.extxyz", train_set / "valid.extxyz",
                                  backends.merge(preset, nested(keys, length)), Path(tmp) / f"{length}", seed=0)
             times.append(time.perf_counter() - t0)
-        per_unit = (times[1] - times[0]) / (SHORT[unit][1] - SHORT[unit][0])
-        start_up = times[0] - per_unit * SHORT[unit][0]
+        per_unit = (times[1] - times[0]) / (lengths[1] - lengths[0])
+        start_up = times[0] - per_unit * lengths[0]
         calc = module.calculator(model)
         md = make(MDConfig, params, "md")
         start = read(data / "test" / f"n{max(make(BuildConfig, params, 'build').n_ions)}.extxyz", "0")
@@ -113,7 +123,7 @@ def main() -> None:
     md_s = len(mds) * md.steps * per_step
     print(f"{args.backend} on {args.params} ({len(start)} atoms; timing set {n_small} frames, the params' sets {fit_frames}):")
     print(f"  training: start-up {start_up:.0f} s, {per_unit:.2f} s per {unit} at {n_small} frames "
-          f"(short runs of {SHORT[unit][0]} and {SHORT[unit][1]} {unit}s: {times[0]:.0f} s, {times[1]:.0f} s)")
+          f"(short runs of {lengths[0]} and {lengths[1]} {unit}s: {times[0]:.0f} s, {times[1]:.0f} s)")
     print(f"  MD: {per_step * 1000:.0f} ms/step ({info['status']} after {steps} steps)")
     print(f"  projected: TRAIN {len(trains)} × {full} {unit}s = {train_s / 60:.0f} min, "
           f"EVALUATE {evaluate_s / 60:.1f} min, MD {len(mds)} × {md.steps} steps = {md_s / 60:.0f} min; "
