@@ -79,16 +79,16 @@ def main() -> None:
     ap.add_argument("--save-data", type=Path, help="label the timing set into this folder and stop")
     args = ap.parse_args()
     params = load_params(args.params)
+    if args.save_data:
+        args.save_data.mkdir(parents=True, exist_ok=True)
+        small_data(params, args.frames, args.save_data)
+        return
     keys, unit = LENGTH[args.backend]
     lengths = args.lengths or SHORT[unit]
     preset = backends.merge(backends.options(params["backends"][args.backend]), args.override)
     full = preset
     for key in keys:
         full = full[key]
-    if args.save_data:
-        args.save_data.mkdir(parents=True, exist_ok=True)
-        small_data(params, args.frames, args.save_data)
-        return
     module = backends.get(args.backend)
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data / "datasets" if args.data else small_data(params, args.frames, Path(tmp))
