@@ -12,22 +12,24 @@ least ``ion_distance`` (Å) from either surface plane. Each charge state has
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 from ase import Atoms
 from ase.build import fcc111
-from ase.data import atomic_masses, atomic_numbers
+from ase.data import atomic_masses
 from ase.io import read, write
 from ase.units import _Nav
+from pydantic import Field
 
+from edlbench.config import Seed, settings
 from edlbench.errors import InputError
 from edlbench.files import atomic_output
-from edlbench.geometry import lateral_area, surface_charge
+from edlbench.processes import run as run_child
+from edlbench.geometry import IONS, METALS, lateral_area, surface_charge
 
 #: Water geometry of SPC/Fw (Wu, Tepper, Voth, J. Chem. Phys. 124, 024503 (2006)): r_OH Å, HOH deg.
 WATER_R_OH = 1.012
@@ -37,36 +39,39 @@ ION_MARGIN = 0.25  # Å, safety margin inside the ion packing box
 PACK_TOLERANCE = 2.0  # Å, packmol's minimum distance between atoms of different molecules
 
 
-@dataclass(frozen=True)
+@settings
 class BuildConfig:
     """Parameters of the interface; lengths in Å, density in g/cm³."""
 
-    metal: str = "Au"
-    lattice: float = 4.078
-    repeats: tuple[int, int] = (4, 4)
-    layers: int = 4
-    gap: float = 16.0
-    wall: float = 2.0
-    density: float = 1.0
-    ion: str = "Na"
-    n_ions: tuple[int, ...] = (0, 1, 2, 3, 4)
-    ion_distance: float = 2.5
-    seed: int = 1
-    fixed_layers: int = 0
+    metal: Annotated[str, Field(description="electrode element (a metal)")] = "Au"
+    lattice: Annotated[float, Field(gt=1.0, lt=10.0, description="fcc lattice constant, Å")] = 4.078
+    repeats: Annotated[tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=2)]],
+                       Field(description="lateral fcc(111) repeats (second even)")] = (4, 4)
+    layers: Annotated[int, Field(ge=2, description="metal layers")] = 4
+    gap: Annotated[float, Field(gt=0, description="top surface plane to the next image's bottom plane, Å")] = 16.0
+    wall: Annotated[float, Field(ge=1.0, description="closest approach of water atoms to a surface plane, Å")] = 2.0
+    density: Annotated[float, Field(gt=0.1, le=2.0, description="water density at packing, g/cm³")] = 1.0
+    ion: Annotated[str, Field(description="counter-ion element")] = "Na"
+    n_ions: Annotated[tuple[Annotated[int, Field(ge=0)], ...], Field(min_length=1, description="charge states: ions per cell")] = (0, 1, 2, 3, 4)
+    ion_distance: Annotated[float, Field(ge=1.5, description="closest approach of ions to a surface plane at packing, Å")] = 2.5
+    seed: Seed = 1
+    fixed_layers: Annotated[int, Field(ge=0, description="bottom metal layers marked fixed")] = 0
 
-    def validate(self) -> None:
-        if self.metal not in atomic_numbers or self.ion not in atomic_numbers:
-            raise InputError(f"build: unknown element in metal={self.metal!r} / ion={self.ion!r}")
+    def __post_init__(self) -> None:
+        if self.metal not in METALS or self.metal in IONS:
+            raise ValueError(f"metal={self.metal!r} is not a metal element (e.g. Au, Pt, Ag, Cu)")
+        if self.ion not in IONS:
+            raise ValueError(f"ion={self.ion!r} is not a known counter-ion ({', '.join(sorted(IONS))})")
         if self.repeats[1] % 2:
-            raise InputError(f"build: repeats={self.repeats}: the second lateral repeat must be even (orthogonal fcc(111) cell)")
-        if self.layers < 2 or not 0 <= self.fixed_layers < self.layers:
-            raise InputError(f"build: layers={self.layers}, fixed_layers={self.fixed_layers}: need ≥ 2 layers and fewer fixed than total")
+            raise ValueError(f"repeats={list(self.repeats)}: the second lateral repeat must be even (orthogonal fcc(111) cell)")
+        if self.fixed_layers >= self.layers:
+            raise ValueError(f"fixed_layers={self.fixed_layers} must be fewer than layers={self.layers}")
         if self.gap - 2 * self.wall < 3.0:
-            raise InputError(f"build: gap={self.gap} Å leaves no room for liquid (need gap − 2·wall ≥ 3 Å)")
+            raise ValueError(f"gap={self.gap} Å leaves no room for liquid (need gap − 2·wall ≥ 3 Å, wall={self.wall} Å)")
         if self.gap - 2 * (self.ion_distance + ION_MARGIN) < 0.5:
-            raise InputError(f"build: ion_distance={self.ion_distance} Å does not fit in gap={self.gap} Å")
-        if not self.n_ions or min(self.n_ions) < 0:
-            raise InputError(f"build: n_ions={list(self.n_ions)} must be a non-empty list of counts ≥ 0")
+            raise ValueError(f"ion_distance={self.ion_distance} Å does not fit in gap={self.gap} Å")
+        if len(set(self.n_ions)) != len(self.n_ions):
+            raise ValueError(f"n_ions={list(self.n_ions)} repeats a charge state")
 
 
 def slab(cfg: BuildConfig) -> Atoms:
@@ -139,11 +144,13 @@ def pack_liquid(cfg: BuildConfig, metal: Atoms, n_water: int, n_ion: int) -> Ato
             ]
         (tmpdir / "pack.inp").write_text("\n".join(lines) + "\n")
         with open(tmpdir / "pack.inp") as stdin:
-            run = subprocess.run([_packmol()], stdin=stdin, cwd=tmpdir, capture_output=True, text=True)
+            run = run_child([_packmol()], stdin=stdin, cwd=tmpdir, capture_output=True, text=True)
         out = tmpdir / "packed.xyz"
         if run.returncode != 0 or not out.exists() or "Success!" not in run.stdout:
             tail = run.stdout.strip().splitlines()[-3:] if run.stdout else []
-            raise InputError(f"build: packmol could not pack {n_water} waters + {n_ion} {cfg.ion} ({' '.join(tail)}); enlarge gap or lower density")
+            raise InputError(f"build: packmol could not pack {n_water} waters + {n_ion} {cfg.ion} into the "
+                             f"{a:.2f} × {b:.2f} × {hi - lo:.2f} Å liquid box at density {cfg.density} g/cm³ "
+                             f"({' '.join(tail) or f'exit {run.returncode}'})")
         liquid = read(out)
     ion_z = liquid.positions[liquid.symbols == cfg.ion, 2]
     if np.any((ion_z < top + cfg.ion_distance) | (ion_z > top + cfg.gap - cfg.ion_distance)):
@@ -153,7 +160,6 @@ def pack_liquid(cfg: BuildConfig, metal: Atoms, n_water: int, n_ion: int) -> Ato
 
 def build_interface(cfg: BuildConfig, n_ion: int) -> Atoms:
     """Slab + water + `n_ion` ions, with info n_ion, ion, metal, sigma (µC/cm²), n_water."""
-    cfg.validate()
     metal = slab(cfg)
     area = lateral_area(metal.cell)
     n_water = n_waters(cfg, area)

@@ -4,14 +4,40 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn, get_args
 
 from edlbench import __version__
 from edlbench.errors import InputError
+from edlbench.files import existing, output_dir
 
 Handler = Callable[[argparse.Namespace], None]
+
+
+def read_plan(path: Path) -> dict:
+    """plan.json written by `edlbench plan`, checked for the keys the steps read."""
+    try:
+        plan = json.loads(existing(path, "plan file").read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a plan.json from `edlbench plan` (invalid JSON: {exc})") from None
+    if not isinstance(plan, dict) or not isinstance(plan.get("skipped"), dict):
+        raise InputError(f"{path}: not a plan.json from `edlbench plan` (no 'skipped' mapping)")
+    return plan
+
+
+def run_status(trajectory: Path) -> str:
+    """'ok', or 'unstable at step N (reason)', from a trajectory's run info."""
+    from edlbench.trajectory import read_frames
+
+    info = read_frames(trajectory, stop=0, allow_empty=True).info
+    if info.get("status") == "unstable":
+        return f"unstable at step {info.get('status_step')} ({info.get('reason')})"
+    return str(info.get("status", "ok"))
 
 
 def _plan(args: argparse.Namespace) -> None:
@@ -29,6 +55,7 @@ def _build(args: argparse.Namespace) -> None:
     from edlbench.build import BuildConfig, build_all
     from edlbench.config import load_params, make
 
+    output_dir(args.outdir)
     cfg = make(BuildConfig, load_params(args.params), "build", metal=args.metal, repeats=args.repeats,
                layers=args.layers, gap=args.gap, ion=args.ion, n_ions=args.n_ions, seed=args.seed)
     for path in build_all(cfg, args.outdir):
@@ -54,17 +81,16 @@ def _reference_md(args: argparse.Namespace) -> None:
     cfg = make(ReferenceConfig, load_params(args.params), "reference", temperature=args.temperature, timestep=args.timestep,
                equilibration=args.equilibration, production=args.production, stride=args.stride, platform=args.platform)
     atoms = read_structure(args.structure)
-    args.outdir.mkdir(parents=True, exist_ok=True)
-    traj = args.outdir / "trajectory.nc"
+    traj = output_dir(args.outdir) / "trajectory.nc"
     n = run_reference_md(atoms, cfg, traj, args.outdir / "thermo.log", seed=args.seed)
-    print(f"{traj} ({n} frames)")
+    print(f"{traj} ({n} frames): {run_status(traj)}")
 
 
 def _dataset(args: argparse.Namespace) -> None:
     from edlbench.config import load_params, make
     from edlbench.dataset import DatasetConfig, build_datasets
 
-    cfg = make(DatasetConfig, load_params(args.params), "dataset", stride=args.stride, seed=args.seed)
+    cfg = make(DatasetConfig, load_params(args.params), "dataset", stride=args.stride, seed=args.seed, units=args.units)
     manifest = build_datasets(args.trajectories, args.outdir, cfg)
     print(json.dumps(manifest["counts"]))
 
@@ -73,7 +99,7 @@ def _import(args: argparse.Namespace) -> None:
     from edlbench.config import load_params, make
     from edlbench.importer import ImportConfig, import_files
 
-    cfg = make(ImportConfig, load_params(args.params), "import", ion=args.ion, metal=args.metal)
+    cfg = make(ImportConfig, load_params(args.params), "import", ion=args.ion, metal=args.metal, units=args.units)
     print(json.dumps(import_files(args.files, args.outdir, cfg)))
 
 
@@ -94,7 +120,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     from edlbench.contract import write
     from edlbench.evaluate import evaluate
 
-    calc = backends.get(args.backend).calculator(backends.model_file(args.model), args.device)
+    calc = backends.calculator(args.backend, args.model, args.device)
     ds = evaluate(calc, args.test_sets, args.backend, args.train_set, args.seed)
     write(ds, args.output, "errors", seed=args.seed)
     print(args.output)
@@ -109,8 +135,8 @@ def _md(args: argparse.Namespace) -> None:
     cfg = make(MDConfig, load_params(args.params), "md", steps=args.steps, stride=args.stride, seed=args.seed,
                temperature=args.temperature, thermostat=args.thermostat)
     atoms = read_structure(args.structure)
-    calc = backends.get(args.backend).calculator(backends.model_file(args.model), args.device)
-    args.outdir.mkdir(parents=True, exist_ok=True)
+    calc = backends.calculator(args.backend, args.model, args.device)
+    output_dir(args.outdir)
     info = {"model": args.backend, "train_set": args.train_set, "ion": atoms.info.get("ion", "Na")}
     info = run_md(atoms, calc, cfg, args.outdir / "trajectory.nc", args.outdir / "thermo.log", info)
     print(f"{args.outdir / 'trajectory.nc'}: {info['status']}" + (f" at step {info['status_step']} ({info['reason']})" if info["status"] != "ok" else ""))
@@ -120,9 +146,8 @@ def _uncertainty(args: argparse.Namespace) -> None:
     from edlbench import backends
     from edlbench.uncertainty import committee_spread, write_spread
 
-    backend = backends.get(args.backend)
     files = [backends.model_file(m) for m in args.models]
-    index, dev_max, dev_mean = committee_spread(args.trajectory, [backend.calculator(f, args.device) for f in files], args.stride)
+    index, dev_max, dev_mean = committee_spread(args.trajectory, [backends.calculator(args.backend, f, args.device) for f in files], args.stride)
     output = args.output or args.trajectory
     write_spread(args.trajectory, output, index, dev_max, dev_mean, [str(f) for f in files])
     print(f"{output}: committee of {len(files)}, mean max force deviation {dev_max.mean():.3f} eV/Å")
@@ -132,7 +157,7 @@ def _aggregate(args: argparse.Namespace) -> None:
     from edlbench.aggregate import aggregate
     from edlbench.contract import write
 
-    skipped = json.loads(args.plan.read_text())["skipped"] if args.plan else {}
+    skipped = read_plan(args.plan)["skipped"] if args.plan else {}
     write(aggregate(args.files, skipped), args.output, "results")
     print(args.output)
 
@@ -143,10 +168,33 @@ def _report(args: argparse.Namespace) -> None:
     print(build_report(args.results, args.outdir, args.tolerance))
 
 
+def count(minimum: int) -> Callable[[str], int]:
+    """argparse type: an integer ≥ `minimum`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} must be ≥ {minimum}")
+        return value
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line (exit 2), like every other edlbench error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="edlbench", description=__doc__)
+    from edlbench.units import Units
+
+    units = get_args(Units)
+    p = _Parser(prog="edlbench", description=__doc__)
     p.add_argument("--version", action="version", version=f"edlbench {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=help, description=help)
@@ -173,8 +221,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--model", default="reference")
     c.add_argument("--train-set", default="none")
     c.add_argument("--seed", type=int, default=0, help="seed of the model that ran the MD")
-    c.add_argument("--start", type=int, default=0, help="first frame (skip equilibration)")
-    c.add_argument("--stride", type=int, default=1)
+    c.add_argument("--start", type=count(0), default=0, help="first frame (skip equilibration)")
+    c.add_argument("--stride", type=count(1), default=1)
     c.add_argument("--dz", type=float, help="bin width, Å (default 0.1)")
     c.add_argument("--z-max", type=float, help="profile range from the surface, Å (default 10)")
     c.add_argument("--blocks", type=int, help="blocks for standard errors (default 10)")
@@ -197,12 +245,14 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--outdir", type=Path, default=Path("datasets"))
     c.add_argument("--stride", type=int, help="take every k-th frame")
     c.add_argument("--seed", type=int)
+    c.add_argument("--units", choices=units, help="units of labels already in the frames (default auto: eV, checked)")
 
     c = command("import", _import, "validate labelled DFT frames and group them by charge state for `dataset`")
     c.add_argument("files", nargs="+", type=Path, help="extxyz, OUTCAR, vasprun.xml, … (anything ASE reads)")
     c.add_argument("-o", "--outdir", type=Path, default=Path("imported"))
     c.add_argument("--ion", help="counter-ion element (default Na)")
     c.add_argument("--metal", help="electrode element (default: the metal present)")
+    c.add_argument("--units", choices=units, help="units of the labels: auto (eV, eV/Å, checked; default) or the unit to convert from")
 
     c = command("train", _train, "train one model with its package's own training entry point")
     c.add_argument("--backend", required=True)
@@ -253,11 +303,31 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM (a scheduler's or Nextflow's kill) unwinds like Ctrl-C, so temporary files are removed."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         args.handler(args)
     except InputError as exc:
         print(f"edlbench {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"edlbench {args.command}: interrupted; no partial output kept", file=sys.stderr)
+        return 130
+    except OSError as exc:  # a path the user named: missing, a folder, no permission, disk full
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"edlbench {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug, not a user mistake: one line, the traceback on request
+        if os.environ.get("EDLBENCH_DEBUG"):
+            raise
+        print(f"edlbench {args.command}: internal error: {type(exc).__name__}: {exc} (EDLBENCH_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 1
     return 0

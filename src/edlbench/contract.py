@@ -92,17 +92,22 @@ KINDS = {
 }
 
 
+SPECS: Spec = {**COORDS, **PROFILE_VARS, **ERROR_VARS, **RESULT_VARS}
+
+
+def spec(name: str) -> tuple[str, str] | None:
+    """(units, long_name) the contract gives variable `name` (``ref_X`` as X), or None."""
+    return SPECS.get(name) or (SPECS.get(name[4:]) if name.startswith("ref_") else None)
+
+
 def annotate(ds: xr.Dataset) -> xr.Dataset:
-    """Attach CF units/long_name to every known variable and coordinate; status flags."""
-    specs = {**COORDS, **PROFILE_VARS, **ERROR_VARS, **RESULT_VARS}
+    """Attach CF units (where none are set: differing ones are left for `validate` to reject) and
+    long_name to every known variable and coordinate; status flags."""
     for name in list(ds.variables):
-        base = name
-        if name not in specs and name.startswith("ref_"):
-            base = name[4:]
-        if base in specs:
-            units, long_name = specs[base]
+        if (known := spec(name)) is not None:
+            units, long_name = known
             if units:
-                ds[name].attrs["units"] = units
+                ds[name].attrs.setdefault("units", units)
             ds[name].attrs["long_name"] = long_name
     if "status" in ds:
         ds["status"].attrs.update(flag_values=np.array(list(STATUS.values()), "i1"), flag_meanings=" ".join(STATUS))
@@ -126,6 +131,10 @@ def validate(ds: xr.Dataset, kind: str, where: str) -> None:
             raise InputError(f"{where}: missing variable {name!r}")
         if name != "status" and "units" not in ds[name].attrs:
             raise InputError(f"{where}: variable {name!r} has no units attribute")
+    for name in ds.variables:
+        known = spec(str(name))
+        if known and known[0] and ds[name].attrs.get("units", known[0]) != known[0]:
+            raise InputError(f"{where}: variable {name!r} is in {ds[name].attrs['units']!r}, the contract says {known[0]!r}")
     for name in ("edlbench_version", "git_commit", "created"):
         if name not in ds.attrs:
             raise InputError(f"{where}: missing provenance attribute {name!r}")

@@ -14,38 +14,43 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 from ase import Atoms
 from ase.io import write
+from pydantic import Field
 from tqdm import tqdm
 
+from edlbench.config import Seed, Stride, settings
 from edlbench.errors import InputError
 from edlbench.files import atomic_output
-from edlbench.geometry import lateral_area, surface_charge
+from edlbench.geometry import IONS, lateral_area, surface_charge
 from edlbench.trajectory import read_frames
+from edlbench.units import Units, consistency_problem, to_ev, unit_problem
 
 ENERGY_KEY, FORCES_KEY = "REF_energy", "REF_forces"
 
 
-@dataclass(frozen=True)
+@settings
 class DatasetConfig:
-    """Frame stride, split fractions, mixed-set sizing, seed."""
+    """Frame stride, split fractions, mixed-set sizing, seed; units of pre-labelled frames."""
 
-    stride: int = 1
-    valid_fraction: float = 0.1
-    test_fraction: float = 0.2
-    mixed_equal_size: bool = True
-    seed: int = 0
-    ion: str = "Na"
+    stride: Stride = 1
+    valid_fraction: Annotated[float, Field(gt=0, lt=1, description="share of frames for validation")] = 0.1
+    test_fraction: Annotated[float, Field(gt=0, lt=1, description="share of frames for testing")] = 0.2
+    mixed_equal_size: Annotated[bool, Field(description="mixed set no larger than a single-charge set")] = True
+    seed: Seed = 0
+    ion: Annotated[str, Field(description="counter-ion element")] = "Na"
+    units: Annotated[Units, Field(description="units of labels already in the frames (imported data): auto = eV, checked")] = "auto"
 
-    def validate(self) -> None:
-        if self.stride < 1:
-            raise InputError(f"dataset: stride={self.stride} must be ≥ 1")
-        if not (0 < self.valid_fraction < 1 and 0 < self.test_fraction < 1 and self.valid_fraction + self.test_fraction < 1):
-            raise InputError(f"dataset: valid_fraction={self.valid_fraction}, test_fraction={self.test_fraction} must be in (0, 1) with sum < 1")
+    def __post_init__(self) -> None:
+        if self.valid_fraction + self.test_fraction >= 1:
+            raise ValueError(f"valid_fraction={self.valid_fraction} + test_fraction={self.test_fraction} must be < 1")
+        if self.ion not in IONS:
+            raise ValueError(f"ion={self.ion!r} is not a known counter-ion ({', '.join(sorted(IONS))})")
 
 
 def labelled_frames(path: Path, cfg: DatasetConfig) -> list[Atoms]:
@@ -57,13 +62,18 @@ def labelled_frames(path: Path, cfg: DatasetConfig) -> list[Atoms]:
         atoms.info.update(source=f"{path.name}:{k * cfg.stride}", ion=cfg.ion)
         images.append(atoms)
     if frames.labels is not None:
-        for atoms, (energy, forces) in zip(images, frames.labels):
-            atoms.info[ENERGY_KEY], atoms.arrays[FORCES_KEY] = energy, forces
+        for k, (atoms, (energy, forces)) in enumerate(zip(images, frames.labels)):
+            energy, forces = to_ev(energy, forces, cfg.units)
+            if cfg.units == "auto" and (problem := unit_problem(energy, forces, len(atoms))):
+                raise InputError(f"{path}: frame {k * cfg.stride}: {problem}")
+            atoms.info.update({ENERGY_KEY: energy, "reference": "imported"})
+            atoms.arrays[FORCES_KEY] = forces
         return images
     from edlbench.reference.oracle import OracleCalculator
 
     calc = OracleCalculator()
     for atoms in tqdm(images, desc=f"label {path.name}", unit="frame", mininterval=2):
+        atoms.info["reference"] = "classical-oracle"
         atoms.info[ENERGY_KEY] = calc.get_potential_energy(atoms)
         atoms.arrays[FORCES_KEY] = calc.get_forces(atoms)
     return images
@@ -90,12 +100,14 @@ def _write(images: list[Atoms], path: Path) -> str:
 
 def build_datasets(trajectories: Iterable[Path], outdir: Path, cfg: DatasetConfig) -> dict:
     """Write the splits under `outdir`; returns (and writes) the manifest."""
-    cfg.validate()
     outdir = Path(outdir)
     rng = np.random.default_rng(cfg.seed)
     by_charge: dict[int, dict[str, list[Atoms]]] = {}
+    labelled: dict[str, float] = {}  # pre-labelled file → median per-atom energy, eV
     for path in map(Path, trajectories):
         images = labelled_frames(path, cfg)
+        if images[0].info["reference"] == "imported":
+            labelled[str(path)] = float(np.median([a.info[ENERGY_KEY] / len(a) for a in images]))
         n_ion = int(sum(s == cfg.ion for s in images[0].get_chemical_symbols()))
         sigma = surface_charge(n_ion, lateral_area(images[0].cell))
         for atoms in images:
@@ -111,6 +123,8 @@ def build_datasets(trajectories: Iterable[Path], outdir: Path, cfg: DatasetConfi
         by_charge[n_ion] = {name: [images[i] for i in sorted(idx)] for name, idx in parts.items()}
     if not by_charge:
         raise InputError("dataset: no trajectories given")
+    if len(labelled) > 1 and (problem := consistency_problem(labelled)):
+        raise InputError(problem)
 
     files, counts = {}, {}
     for n, splits in sorted(by_charge.items()):

@@ -1,20 +1,17 @@
 """One MD driver for every model: ASE NVT with blow-up detection and an incremental trajectory.
 
 Thermostats: Langevin (default; ``friction`` in 1/ps) or a Nosé–Hoover chain (``tdamp`` in fs).
-Every ``stride`` steps (and before the first step) the run is checked: shortest interatomic
-distance below ``min_distance`` Å, a force component above ``max_force`` eV/Å, temperature above
-``max_temperature`` K, a non-finite energy, a water/ion atom inside the metal slab (it left the
-liquid through the metal), or a water that is no longer intact (an O without exactly two H within
-1.3 Å: a proton hop or a dissociation, which the non-reactive reference never shows and which the
-profile analysis cannot read). A failed check, or an exception from the calculator, stops the run
+Every ``stride`` steps (and before the first step) the run is checked by
+:mod:`edlbench.stability` (overlapping atoms, force, temperature, non-finite energy, an atom
+inside the metal, a broken water; the same checks as the oracle's reference MD). A failed check, or an exception from the calculator, stops the run
 cleanly with status "unstable" and the step; the frames written so far are kept.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 from ase import Atoms, units
@@ -23,36 +20,34 @@ from ase.constraints import FixAtoms
 from ase.md.langevin import Langevin
 from ase.md.nose_hoover_chain import NoseHooverChainNVT
 from ase.md.velocitydistribution import thermalize_momenta
-from ase.neighborlist import neighbor_list
+from pydantic import Field
 from tqdm import tqdm
 
-from edlbench.errors import InputError
+from edlbench.config import MaxForce, MaxTemperature, MinDistance, Seed, Stride, Temperature, Timestep, settings
 from edlbench.geometry import cell_surface_charge, metal_symbol
-from edlbench.interface import heights, surface_planes, water_hydrogens
+from edlbench.stability import overlap, unstable_reason
 from edlbench.trajectory import TrajectoryWriter
 
 
-@dataclass(frozen=True)
+@settings
 class MDConfig:
     """NVT MD: temperature K, timestep fs, length in steps, stride steps; stability bounds."""
 
-    temperature: float = 300.0
-    timestep: float = 0.5
-    steps: int = 2000
-    stride: int = 20
-    thermostat: str = "langevin"
-    friction: float = 10.0  # 1/ps
-    tdamp: float = 50.0  # fs
-    min_distance: float = 0.6  # Å
-    max_force: float = 30.0  # eV/Å
-    max_temperature: float = 1500.0  # K
-    seed: int = 0
+    temperature: Temperature = 300.0
+    timestep: Timestep = 0.5
+    steps: Annotated[int, Field(ge=1, description="MD steps")] = 2000
+    stride: Stride = 20
+    thermostat: Annotated[Literal["langevin", "nose-hoover"], Field(description="NVT thermostat")] = "langevin"
+    friction: Annotated[float, Field(gt=0, description="Langevin friction, 1/ps")] = 10.0
+    tdamp: Annotated[float, Field(gt=0, description="Nosé–Hoover damping time, fs")] = 50.0
+    min_distance: MinDistance = 0.6
+    max_force: MaxForce = 30.0
+    max_temperature: MaxTemperature = 1500.0
+    seed: Seed = 0
 
-    def validate(self) -> None:
-        if self.thermostat not in ("langevin", "nose-hoover"):
-            raise InputError(f"md: thermostat={self.thermostat!r}: use 'langevin' or 'nose-hoover'")
-        if self.steps < 1 or self.stride < 1 or self.timestep <= 0:
-            raise InputError(f"md: steps={self.steps}, stride={self.stride}, timestep={self.timestep} must be positive")
+    def __post_init__(self) -> None:
+        if self.stride > self.steps:
+            raise ValueError(f"stride={self.stride} exceeds steps={self.steps}: the run would save no frame")
 
 
 def _dynamics(atoms: Atoms, cfg: MDConfig, rng: np.random.Generator):
@@ -63,36 +58,13 @@ def _dynamics(atoms: Atoms, cfg: MDConfig, rng: np.random.Generator):
 
 
 def check(atoms: Atoms, cfg: MDConfig, metal: str) -> str | None:
-    """Why the configuration is unstable, or None."""
-    d = neighbor_list("d", atoms, cfg.min_distance)
-    if len(d):
-        return f"atoms {d.min():.2f} Å apart"
-    energy = atoms.get_potential_energy()
-    forces = atoms.get_forces()
-    if not math.isfinite(energy) or not np.all(np.isfinite(forces)):
-        return "non-finite energy or forces"
-    if np.abs(forces).max() > cfg.max_force:
-        return f"force {np.abs(forces).max():.1f} eV/Å"
-    if atoms.get_temperature() > cfg.max_temperature:
-        return f"temperature {atoms.get_temperature():.0f} K"
-    symbols = np.array(atoms.get_chemical_symbols())
-    is_metal = symbols == metal
-    lz = np.array([atoms.cell[2, 2]])
-    z_low, z_up = surface_planes(atoms.positions[is_metal, 2][None], lz, "md")
-    h = heights(atoms.positions[~is_metal, 2][None], z_low, lz)[0]
-    if np.any(h > (z_up - z_low)[0] + 0.5):
-        return "a water or ion atom entered the metal slab"
-    try:
-        water_hydrogens(atoms.positions[None], atoms.cell.array[None], np.flatnonzero(symbols == "O"), np.flatnonzero(symbols == "H"), "md")
-    except InputError as exc:
-        return str(exc).split(": ", 2)[-1]
-    return None
+    """Why the configuration is unstable (:mod:`edlbench.stability`), or None."""
+    return overlap(atoms, cfg) or unstable_reason(atoms, atoms.get_potential_energy(), atoms.get_forces(), atoms.get_temperature(), cfg, metal)
 
 
 def run_md(atoms: Atoms, calc: Calculator, cfg: MDConfig, trajectory: Path, log: Path, info: dict,
            progress: bool = True) -> dict:
     """Run NVT MD; returns the run info with status ("ok"/"unstable"), status_step, reason."""
-    cfg.validate()
     atoms = atoms.copy()
     atoms.calc = calc
     if "fixed" in atoms.arrays and atoms.arrays["fixed"].any():
@@ -101,7 +73,7 @@ def run_md(atoms: Atoms, calc: Calculator, cfg: MDConfig, trajectory: Path, log:
     rng = np.random.default_rng(cfg.seed)
     thermalize_momenta(atoms, temperature_K=cfg.temperature, rng=rng)
     dyn = _dynamics(atoms, cfg, rng)
-    info = {**info, "sigma": cell_surface_charge(atoms.get_chemical_symbols(), atoms.cell.array), "status": "ok",
+    info = {**info, "sigma": cell_surface_charge(atoms.get_chemical_symbols(), atoms.cell.array), "status": "running",
             "status_step": -1, "md": asdict(cfg)}
     dt_ps = cfg.timestep * 1e-3
     with TrajectoryWriter(trajectory, atoms, info, {"temperature": "K", "potential_energy": "eV"}) as traj, \
@@ -129,5 +101,7 @@ def run_md(atoms: Atoms, calc: Calculator, cfg: MDConfig, trajectory: Path, log:
                 break
             step += cfg.stride
             bar.update(cfg.stride)
+        if info["status"] == "running":
+            info["status"] = "ok"
         traj.set_info(info)
     return info

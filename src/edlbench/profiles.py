@@ -28,14 +28,17 @@ Definitions (bins of width Δz, lateral cell area A in Å², N_A Avogadro's numb
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import xarray as xr
 from ase.data import atomic_masses, atomic_numbers
 from ase.units import _Nav
+from pydantic import Field
 
+from edlbench.config import settings
 from edlbench.contract import STATUS, run_coords, write
 from edlbench.errors import InputError
 from edlbench.geometry import IONS, check_slab_cell, lateral_area, metal_symbol, surface_charge, wrap_vectors
@@ -49,19 +52,23 @@ M_WATER = M_O + 2 * M_H  # g/mol
 PROFILES_Z = ("rho_O", "rho_H", "rho_water", "cos_theta", "rho_ion", "c_ion")
 
 
-@dataclass(frozen=True)
+@settings
 class ProfileConfig:
     """Analysis parameters: lengths Å, times ps."""
 
-    dz: float = 0.1
-    z_max: float = 10.0
-    n_cos: int = 40
-    n_blocks: int = 10
-    layer_cutoff: float | None = None
-    acf_max_lag: float = 5.0
-    frame_interval: float | None = None
-    metal: str | None = None
-    ion: str | None = None
+    dz: Annotated[float, Field(gt=0, le=1.0, description="bin width, Å")] = 0.1
+    z_max: Annotated[float, Field(gt=0, description="profile range from the surface plane, Å")] = 10.0
+    n_cos: Annotated[int, Field(ge=2, description="bins of cos θ in [-1, 1]")] = 40
+    n_blocks: Annotated[int, Field(ge=2, description="contiguous blocks for standard errors")] = 10
+    layer_cutoff: Annotated[float | None, Field(gt=0, description="first-layer bound, Å (default: first minimum of ρ_O)")] = None
+    acf_max_lag: Annotated[float, Field(gt=0, description="longest lag of the dipole autocorrelation, ps")] = 5.0
+    frame_interval: Annotated[float | None, Field(gt=0, description="ps between frames (default: from the trajectory)")] = None
+    metal: Annotated[str | None, Field(description="electrode element (default: the metal present)")] = None
+    ion: Annotated[str | None, Field(description="counter-ion element (default: from the trajectory, else Na)")] = None
+
+    def __post_init__(self) -> None:
+        if self.z_max < 2 * self.dz:
+            raise ValueError(f"z_max={self.z_max} Å must span at least two bins of dz={self.dz} Å")
 
 
 def _block_ids(n_frames: int, n_blocks: int) -> np.ndarray:

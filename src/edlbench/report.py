@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from edlbench.contract import STATUS, load  # noqa: E402
-from edlbench.files import atomic_output  # noqa: E402
+from edlbench.files import staged_folder  # noqa: E402
 from edlbench.metrics import REFERENCE  # noqa: E402
 
 #: How each backend sees its environment (shared/DESIGN.md §1).
@@ -243,6 +243,9 @@ def sigma_section(ds: xr.Dataset, aware: str = "dpsigma", base: str = "dp") -> S
 
 def errors_section(ds: xr.Dataset) -> Section:
     sec = Section("Cross-charge test errors")
+    if "rmse_force_committee" not in ds:
+        sec.text.append("No test errors in this results file (no errors.nc among the aggregated files).")
+        return sec
     sec.text.append("Committee-mean test force RMSE (meV/Å): rows are training sets, columns the charge tested.")
     for model in models(ds):
         m = ds.rmse_force_committee.sel(model=model)
@@ -257,8 +260,9 @@ def oc25_section(ds: xr.Dataset) -> Section:
     if "esen_oc25" in ds.model.values:
         dev = ds.cos_theta_layer1_dev.sel(model="esen_oc25", train_set="pretrained")
         sec.text.append("Zero-shot OC25 eSEN, Δ⟨cos θ⟩₁ per σ: " + ", ".join(f"{s:.1f}: {d:+.3f}" for s, d in zip(ds.sigma.values, dev.values)))
-        rmse = ds.rmse_force_committee.sel(model="esen_oc25", train_set="pretrained")
-        sec.text.append("Its test force RMSE per charge (meV/Å): " + ", ".join(f"n{n}: {_fmt(float(v))}" for n, v in zip(rmse.n_ion.values, rmse.values)))
+        rmse = ds.rmse_force_committee.sel(model="esen_oc25", train_set="pretrained") if "rmse_force_committee" in ds else None
+        if rmse is not None:
+            sec.text.append("Its test force RMSE per charge (meV/Å): " + ", ".join(f"n{n}: {_fmt(float(v))}" for n, v in zip(rmse.n_ion.values, rmse.values)))
     else:
         skipped = json.loads(ds.attrs.get("skipped_models", "{}"))
         reason = skipped.get("esen_oc25", "esen_oc25 is not in the params file (backends.esen_oc25.checkpoint)")
@@ -269,8 +273,12 @@ def oc25_section(ds: xr.Dataset) -> Section:
 def build_report(results: Path, outdir: Path, tolerance: float = 0.05) -> Path:
     """Figures (PNG + SVG), report.md and self-contained report.html in `outdir`; returns report.html."""
     ds = load(results, "results")
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    with staged_folder(outdir) as stage:
+        _write_report(ds, Path(results), stage, tolerance)
+    return Path(outdir) / "report.html"
+
+
+def _write_report(ds: xr.Dataset, results: Path, outdir: Path, tolerance: float) -> None:
     sections = []
     if models(ds):
         profiles = Section("Profiles", ["Reference (black), mixed-trained (blue) and charge-specific (orange, dashed) models."],
@@ -278,18 +286,16 @@ def build_report(results: Path, outdir: Path, tolerance: float = 0.05) -> Path:
         sections += [profiles, orientation_section(ds, tolerance), locality_section(ds), errors_section(ds), oc25_section(ds)]
         sections += [s for s in [sigma_section(ds)] if s is not None]
         sections[1].figures.append(plot_layer1_orientation(ds, outdir))
-        sections[3].figures.append(plot_rmse_matrix(ds, outdir))
+        if "rmse_force_committee" in ds:
+            sections[3].figures.append(plot_rmse_matrix(ds, outdir))
         if "committee_spread" in ds:
             sections.append(Section("Model uncertainty", ["Committee force spread along each model's MD."], figures=[plot_committee_spread(ds, outdir)]))
     else:
         sections.append(Section("Reference only", ["No MLIP in this run: the reference's orientation against σ."], figures=[plot_layer1_orientation(ds, outdir)]))
     title = "edlbench report"
     meta = f"{results.name}: models {', '.join(models(ds)) or 'none'}; σ = {', '.join(f'{s:.1f}' for s in ds.sigma.values)} µC/cm²; created {ds.attrs.get('created', '?')}"
-    with atomic_output(outdir / "report.md") as tmp:
-        tmp.write_text(to_markdown(title, meta, sections))
-    with atomic_output(outdir / "report.html") as tmp:
-        tmp.write_text(to_html(title, meta, sections, outdir))
-    return outdir / "report.html"
+    (outdir / "report.md").write_text(to_markdown(title, meta, sections))
+    (outdir / "report.html").write_text(to_html(title, meta, sections, outdir))
 
 
 def to_markdown(title: str, meta: str, sections: list[Section]) -> str:

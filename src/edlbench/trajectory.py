@@ -45,16 +45,40 @@ def _is_ours(path: Path) -> bool:
     return path.suffix == ".nc"
 
 
+REQUIRED = ("atom_types", "coordinates", "cell_lengths", "cell_angles")
+
+
 def _read_ours(path: Path, index: slice) -> Frames:
-    with netCDF4.Dataset(path) as nc:
-        if "coordinates" not in nc.variables:
-            raise InputError(f"{path}: not a trajectory (no 'coordinates' variable)")
-        numbers = np.asarray(nc.variables["atom_types"][:])
-        pos = np.asarray(nc.variables["coordinates"][index], dtype=float)
-        lengths = np.asarray(nc.variables["cell_lengths"][index], dtype=float)
-        angles = np.asarray(nc.variables["cell_angles"][index], dtype=float)
-        times = np.asarray(nc.variables["time"][index], dtype=float) if "time" in nc.variables else None
-        info = json.loads(nc.getncattr("edlbench_info")) if "edlbench_info" in nc.ncattrs() else {}
+    try:
+        nc = netCDF4.Dataset(path)
+    except OSError as exc:
+        raise InputError(f"{path}: not a readable NetCDF trajectory ({exc.strerror or exc})") from None
+    with nc:
+        missing = [name for name in REQUIRED if name not in nc.variables]
+        if missing:
+            raise InputError(f"{path}: not an AMBER-convention trajectory (missing variable {missing[0]!r})")
+        try:
+            info = json.loads(nc.getncattr("edlbench_info")) if "edlbench_info" in nc.ncattrs() else {}
+        except json.JSONDecodeError:
+            raise InputError(f"{path}: damaged run metadata (attribute edlbench_info is not JSON)") from None
+        if info.get("status") == "running":
+            raise InputError(f"{path}: incomplete trajectory — the run that writes it was interrupted or is still going (status 'running')")
+        try:
+            frame_ids = np.arange(nc.variables["coordinates"].shape[0])[index]
+            numbers = np.asarray(nc.variables["atom_types"][:])
+            pos = np.ma.filled(nc.variables["coordinates"][index].astype(float), np.nan)
+            lengths = np.ma.filled(nc.variables["cell_lengths"][index].astype(float), np.nan)
+            angles = np.ma.filled(nc.variables["cell_angles"][index].astype(float), np.nan)
+            times = np.asarray(nc.variables["time"][index], dtype=float) if "time" in nc.variables else None
+        except (OSError, RuntimeError, IndexError, ValueError) as exc:
+            raise InputError(f"{path}: damaged trajectory ({type(exc).__name__}: {exc})") from None
+    if pos.ndim != 3 or pos.shape[1:] != (len(numbers), 3) or len(lengths) != len(pos) or len(angles) != len(pos):
+        raise InputError(f"{path}: inconsistent trajectory arrays (coordinates {pos.shape}, {len(numbers)} atom types, {len(lengths)} cells)")
+    if np.any(numbers < 1) or np.any(numbers >= len(chemical_symbols)):
+        raise InputError(f"{path}: atom_types holds values that are not atomic numbers")
+    bad = np.flatnonzero(~np.isfinite(pos).all(axis=(1, 2)) | ~np.isfinite(lengths).all(1) | ~np.isfinite(angles).all(1))
+    if len(bad):
+        raise InputError(f"{path}: frame {frame_ids[bad[0]]} has non-finite positions or cell")
     cells = np.array([cellpar_to_cell(np.r_[l, a]) for l, a in zip(lengths, angles)]).reshape(-1, 3, 3)
     return Frames(path, [chemical_symbols[z] for z in numbers], pos, cells, times, info)
 

@@ -22,8 +22,13 @@ import os
 import subprocess
 from pathlib import Path
 from types import ModuleType
+from typing import Annotated, Any
 
+from pydantic import Field
+
+from edlbench.config import construct, settings
 from edlbench.errors import InputError
+from edlbench.processes import popen
 
 #: backend name -> (module, environment)
 REGISTRY: dict[str, tuple[str, str]] = {
@@ -42,16 +47,37 @@ REGISTRY: dict[str, tuple[str, str]] = {
 PRETRAINED = {"esen_oc25"}
 
 
-#: keys of ``backends.<name>`` in the params file that the pipeline reads (the rest go to the backend)
-PIPELINE_KEYS = {"committee": "number of seeds per training set", "train_sets": "training sets to train on (default: all)",
-                 "enabled": "false keeps a backend's settings in the file without running it (default: true)",
-                 "cross_charge_md": "false runs a single-charge model's MD at its own charge only; its forces are still "
-                                    "tested at every charge (default: true)"}
+@settings
+class PipelineOptions:
+    """The keys of ``backends.<name>`` that the pipeline reads; the rest are the backend's own
+    options, declared by its module as a settings class ``Options``."""
+
+    committee: Annotated[int, Field(ge=1, le=64, description="number of seeds per training set")] = 1
+    train_sets: Annotated[tuple[str, ...] | None, Field(min_length=1, description="training sets to train on (default: all)")] = None
+    enabled: Annotated[bool, Field(description="false keeps a backend's settings in the file without running it")] = True
+    cross_charge_md: Annotated[bool, Field(description="false runs a single-charge model's MD at its own charge only; "
+                                                       "its forces are still tested at every charge")] = True
 
 
-def options(config: dict) -> dict:
+PIPELINE_KEYS = tuple(PipelineOptions.__dataclass_fields__)
+
+
+def options(config: dict | None) -> dict:
     """The backend's own training options: `config` without the pipeline's keys."""
     return {k: v for k, v in (config or {}).items() if k not in PIPELINE_KEYS}
+
+
+def check_options(name: str, config: Any, where: str) -> PipelineOptions:
+    """Validate ``backends.<name>`` of the params file (pipeline keys and the backend's own
+    ``Options``); returns the pipeline keys. One InputError line names the key and the problem."""
+    section = f"backends.{name}"
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        raise InputError(f"{where}: {section} must be a mapping of options, got {type(config).__name__}")
+    pipeline = construct(PipelineOptions, {k: v for k, v in config.items() if k in PIPELINE_KEYS}, where, section)
+    construct(get(name).Options, options(config), where, section)
+    return pipeline
 
 
 def merge(base: dict, override: dict) -> dict:
@@ -81,7 +107,7 @@ def run_logged(what: str, args: list[str], log: Path, cwd: Path, env: dict | Non
     from tqdm import tqdm
 
     with open(log, "a") as out, tqdm(desc=what, unit=" log lines", mininterval=2) as bar:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=cwd, env=env,
+        proc = popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=cwd, env=env,
                                 text=True, errors="replace")
         for line in proc.stdout:
             out.write(line)
@@ -92,6 +118,21 @@ def run_logged(what: str, args: list[str], log: Path, cwd: Path, env: dict | Non
     if code != 0 or (output is not None and not Path(output).exists()):
         tail = Path(log).read_text().strip().splitlines()[-1:]
         raise InputError(f"{what} failed (exit {code}; see {log}): {' '.join(tail)}")
+
+
+def calculator(name: str, model: Path, device: str = "auto"):
+    """The ASE calculator of backend `name` for a trained `model` (folder or file): a missing ML
+    package or an unreadable model is one InputError line."""
+    backend, path = get(name), model_file(model)
+    env = REGISTRY[name][1]
+    try:
+        return backend.calculator(path, device)
+    except ImportError as exc:
+        raise InputError(f"backend {name!r} needs the '{env}' environment (.venvs/{env}, make envs): {exc}") from None
+    except InputError:
+        raise
+    except Exception as exc:  # the packages raise many types for a file they cannot load
+        raise InputError(f"{path}: {name} cannot load this model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
 
 
 def torch_device(device: str = "auto") -> str:

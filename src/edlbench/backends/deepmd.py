@@ -23,8 +23,26 @@ from pathlib import Path
 
 import numpy as np
 
+from typing import Annotated, Any
+
+from pydantic import Field
+
 from edlbench.backends import merge, run_logged
+from edlbench.config import settings
 from edlbench.errors import InputError
+
+Section = Annotated[dict[str, Any] | None, Field(description="deep-merged into the same section of deepmd's input.json")]
+
+
+@settings
+class Options:
+    """``backends.<dp|dpmp|dpsigma>``: sections of deepmd's input.json (their contents are checked by
+    deepmd's own argument checker when ``dp --pt train`` starts)."""
+
+    model: Section = None
+    learning_rate: Section = None
+    loss: Section = None
+    training: Section = None
 
 #: input.json common to dp and dpmp; the descriptor comes from the backend module.
 BASE = {

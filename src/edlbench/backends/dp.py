@@ -17,3 +17,4 @@ def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> P
 
 
 calculator = deepmd.calculator
+Options = deepmd.Options

@@ -35,3 +35,6 @@ def calculator(model: Path, device: str = "auto"):
             super().calculate(atoms, list(properties), system_changes)
 
     return SigmaDP(model=str(model))
+
+
+Options = deepmd.Options

@@ -23,7 +23,12 @@ from pathlib import Path
 
 import yaml
 
+from typing import Annotated, Any
+
+from pydantic import Field
+
 from edlbench.backends import merge, run_logged, torch_device
+from edlbench.config import settings
 from edlbench.errors import InputError
 
 DEFAULTS = {
@@ -37,6 +42,21 @@ DEFAULTS = {
     "energy_coefficient": 20.0,
     "force_coefficient": 2.0,
 }
+
+
+@settings
+class Options:
+    """``backends.esen``: the keys of :data:`DEFAULTS` (``backbone`` is deep-merged into fairchem's
+    eSCN-MD backbone config, whose own checks run when ``fairchem -c`` starts)."""
+
+    task: Annotated[str | None, Field(min_length=1, description="fairchem task/dataset name")] = None
+    backbone: Annotated[dict[str, Any] | None, Field(description="eSCN-MD backbone settings")] = None
+    steps: Annotated[int | None, Field(ge=1, description="optimizer steps")] = None
+    lr: Annotated[float | None, Field(gt=0, description="AdamW learning rate")] = None
+    max_atoms: Annotated[int | None, Field(ge=1, description="atoms per batch")] = None
+    ema_decay: Annotated[float | None, Field(ge=0, lt=1)] = None
+    energy_coefficient: Annotated[float | None, Field(ge=0)] = None
+    force_coefficient: Annotated[float | None, Field(ge=0)] = None
 
 
 def _tasks(task: str, force_rms: float, elem_refs: list[float]) -> list[dict]:

@@ -14,11 +14,22 @@ that the checkpoint loads and has the task, and links it into the model folder.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
 
 from edlbench.backends import esen
+from edlbench.config import settings
 from edlbench.errors import InputError
 
 TASK = "oc25"
+
+
+@settings
+class Options:
+    """``backends.esen_oc25``: the user's checkpoint (null: the plan leaves the backend out, with the reason)."""
+
+    checkpoint: Annotated[str | None, Field(description="absolute path of esen-sm-conserving-all-oc25.pt")] = None
 
 
 def checkpoint_problem(checkpoint: str | None) -> str | None:

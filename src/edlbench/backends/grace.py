@@ -23,8 +23,26 @@ from pathlib import Path
 
 import yaml
 
+from typing import Annotated, Any
+
+from pydantic import Field
+
 from edlbench.backends import merge, run_logged
+from edlbench.config import settings
 from edlbench.errors import InputError
+
+Section = Annotated[dict[str, Any] | None, Field(description="deep-merged into the same section of gracemaker's input.yaml")]
+
+
+@settings
+class Options:
+    """``backends.<grace1l|grace2l>``: gracemaker input.yaml keys (section contents are checked by
+    gracemaker when it starts)."""
+
+    cutoff: Annotated[float | None, Field(gt=0, le=15, description="radial cutoff, Å")] = None
+    potential: Section = None
+    fit: Section = None
+    data: Section = None
 
 #: input.yaml defaults (a small Adam fit); the preset, data files and seed are set per run.
 BASE = {

@@ -15,3 +15,4 @@ def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> P
 
 
 calculator = grace.calculator
+Options = grace.Options

@@ -8,8 +8,44 @@ import shutil
 import sys
 from pathlib import Path
 
+from typing import Annotated, Literal
+
+from pydantic import Field
+
 from edlbench.backends import run_logged, torch_device
+from edlbench.config import settings
 from edlbench.errors import InputError
+
+Count = Annotated[int | None, Field(ge=1)]
+Weight = Annotated[float | None, Field(ge=0)]
+
+
+@settings
+class Options:
+    """``backends.mace``: options of ``mace_run_train`` (passed as ``--key=value``; unset ones keep
+    :data:`DEFAULTS`, then mace's own defaults). Add a field here to expose another option."""
+
+    model: Annotated[str | None, Field(description="MACE model class")] = None
+    num_interactions: Annotated[int | None, Field(ge=1, le=6, description="message-passing layers")] = None
+    hidden_irreps: Annotated[str | None, Field(description="e.g. '64x0e + 64x1o'")] = None
+    num_channels: Count = None
+    max_L: Annotated[int | None, Field(ge=0, le=3)] = None
+    correlation: Annotated[int | None, Field(ge=1, le=4, description="body order − 1")] = None
+    r_max: Annotated[float | None, Field(gt=0, le=15, description="cutoff, Å")] = None
+    num_radial_basis: Count = None
+    num_cutoff_basis: Count = None
+    batch_size: Count = None
+    valid_batch_size: Count = None
+    max_num_epochs: Count = None
+    patience: Count = None
+    eval_interval: Count = None
+    lr: Annotated[float | None, Field(gt=0)] = None
+    weight_decay: Weight = None
+    E0s: Annotated[str | None, Field(description="'average' or a dict of isolated-atom energies")] = None
+    default_dtype: Literal["float32", "float64"] | None = None
+    loss: Annotated[str | None, Field(description="mace loss name, e.g. 'weighted'")] = None
+    energy_weight: Weight = None
+    forces_weight: Weight = None
 
 #: mace_run_train options edlbench sets itself (the rest come from the params file).
 DEFAULTS = {

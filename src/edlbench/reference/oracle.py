@@ -8,17 +8,22 @@ MD uses CUDA when present, else the CPU platform.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 from ase.units import kB, kJ, mol
+from pydantic import Field
 from tqdm import tqdm
 
+from edlbench.config import MaxForce, MaxTemperature, MinDistance, Stride, Temperature, Timestep, settings
 from edlbench.errors import InputError
+from edlbench.geometry import metal_symbol
 from edlbench.reference.forcefield import build_system
+from edlbench.stability import unstable_reason
 from edlbench.trajectory import TrajectoryWriter
 
 KJMOL_TO_EV = kJ / mol
@@ -30,6 +35,8 @@ def _platform(name: str):
     names = [mm.Platform.getPlatform(i).getName() for i in range(mm.Platform.getNumPlatforms())]
     if name == "auto":
         name = next(n for n in ("CUDA", "CPU", "Reference") if n in names)
+    if name not in names:
+        raise InputError(f"reference.platform={name!r}: OpenMM has no such platform here (available: {', '.join(names)})")
     return mm.Platform.getPlatformByName(name)
 
 
@@ -68,31 +75,45 @@ class OracleCalculator(Calculator):
         self.results = {"energy": energy, "free_energy": energy, "forces": forces}
 
 
-@dataclass(frozen=True)
+@settings
 class ReferenceConfig:
-    """Reference MD: temperature K, timestep fs, friction 1/ps, lengths ps, stride in steps."""
+    """Reference MD: temperature K, timestep fs, friction 1/ps, lengths ps, stride in steps; the
+    stability bounds of the MLIP MD driver (:mod:`edlbench.stability`)."""
 
-    temperature: float = 300.0
-    timestep: float = 0.5
-    friction: float = 1.0
-    equilibration: float = 2.0
-    production: float = 10.0
-    stride: int = 20
-    fixed_layers: int = 0
-    hmr: float = 0.0
-    platform: str = "auto"
-    minimize: bool = True
+    temperature: Temperature = 300.0
+    timestep: Timestep = 0.5
+    friction: Annotated[float, Field(gt=0, description="Langevin friction, 1/ps")] = 1.0
+    equilibration: Annotated[float, Field(ge=0, description="equilibration before the first frame, ps")] = 2.0
+    production: Annotated[float, Field(gt=0, description="production run, ps")] = 10.0
+    stride: Stride = 20
+    fixed_layers: Annotated[int, Field(ge=0, description="bottom metal layers held fixed")] = 0
+    hmr: Annotated[float, Field(ge=0, le=4, description="hydrogen mass repartitioning: H mass added, amu")] = 0.0
+    platform: Annotated[Literal["auto", "CPU", "CUDA", "OpenCL", "Reference"], Field(description="OpenMM platform")] = "auto"
+    minimize: Annotated[bool, Field(description="energy-minimise before the dynamics")] = True
+    min_distance: MinDistance = 0.6
+    max_force: MaxForce = 30.0
+    max_temperature: MaxTemperature = 1500.0
+
+    def __post_init__(self) -> None:
+        if self.production * 1e3 / self.timestep < self.stride:
+            raise ValueError(f"production={self.production} ps is shorter than one stride ({self.stride} steps of "
+                             f"{self.timestep} fs): no frame would be written")
 
 
 def run_reference_md(atoms: Atoms, cfg: ReferenceConfig, trajectory: Path, log: Path, seed: int,
                      progress: bool = True) -> int:
-    """Equilibrate, then write production frames every `stride` steps; returns frames written."""
+    """Equilibrate, then write production frames every `stride` steps; returns frames written.
+
+    The trajectory says status "running" until the run ends ("ok"), or "unstable" with the step
+    and reason when a frame fails the checks of :mod:`edlbench.stability` or OpenMM fails; the
+    equilibration is checked every 1000 steps the same way."""
     import openmm as mm
 
     fixed = None
     if cfg.fixed_layers and "layer" in atoms.arrays:
         layer = atoms.arrays["layer"]
         fixed = layer > layer.max() - cfg.fixed_layers
+    metal = metal_symbol(atoms.get_chemical_symbols(), str(trajectory))
     dt_ps = cfg.timestep * 1e-3
     integrator = mm.LangevinMiddleIntegrator(cfg.temperature, cfg.friction, dt_ps)
     integrator.setRandomNumberSeed(seed)
@@ -105,35 +126,43 @@ def run_reference_md(atoms: Atoms, cfg: ReferenceConfig, trajectory: Path, log: 
     n_eq = int(round(cfg.equilibration / dt_ps))
     n_frames = int(round(cfg.production / dt_ps)) // cfg.stride
     info = {"n_ion": atoms.info.get("n_ion"), "ion": atoms.info.get("ion", "Na"), "model": "reference",
-            "status": "ok", "config": asdict(cfg), "seed": seed}
+            "status": "running", "status_step": -1, "config": asdict(cfg), "seed": seed}
     frame = atoms.copy()
+
+    def state() -> tuple[float, float, str | None]:
+        """Temperature K, potential energy eV and why the current state is unstable (or None)."""
+        st = ctx.getState(getPositions=True, getEnergy=True, getForces=True)
+        frame.positions = np.asarray(st.getPositions(asNumpy=True)._value) * 10.0
+        temp = 2 * st.getKineticEnergy()._value * KJMOL_TO_EV / (dof * kB)
+        epot = st.getPotentialEnergy()._value * KJMOL_TO_EV
+        forces = np.asarray(st.getForces(asNumpy=True)._value) * KJMOL_TO_EV / 10.0
+        return temp, epot, unstable_reason(frame, epot, forces, temp, cfg, metal)
+
     with TrajectoryWriter(trajectory, atoms, info, {"temperature": "K", "potential_energy": "eV"}) as traj, \
             open(log, "w") as out:
         out.write("# step time_ps temperature_K potential_energy_eV\n")
         bar = tqdm(total=n_eq + n_frames * cfg.stride, unit="step", desc="reference MD", disable=not progress, mininterval=2)
-        step = 0
+        step, reason = 0, None
         try:
-            for done in range(0, n_eq, 1000):
-                integrator.step(min(1000, n_eq - done))
-                step += min(1000, n_eq - done)
-                bar.update(min(1000, n_eq - done))
-            for k in range(n_frames):
+            while step < n_eq and reason is None:
+                chunk = min(1000, n_eq - step)
+                integrator.step(chunk)
+                step += chunk
+                bar.update(chunk)
+                reason = state()[2]
+            for k in range(n_frames if reason is None else 0):
                 integrator.step(cfg.stride)
                 step += cfg.stride
                 bar.update(cfg.stride)
-                state = ctx.getState(getPositions=True, getEnergy=True)
-                frame.positions = np.asarray(state.getPositions(asNumpy=True)._value) * 10.0
-                temp = 2 * state.getKineticEnergy()._value * KJMOL_TO_EV / (dof * kB)
-                epot = state.getPotentialEnergy()._value * KJMOL_TO_EV
-                if not math.isfinite(epot):
-                    raise mm.OpenMMException("non-finite energy")
+                temp, epot, reason = state()
+                if reason:
+                    break
                 time_ps = (k + 1) * cfg.stride * dt_ps
                 traj.append(frame, time_ps, temperature=temp, potential_energy=epot)
                 out.write(f"{step} {time_ps:.4f} {temp:.2f} {epot:.6f}\n")
         except mm.OpenMMException as exc:
-            info.update(status="unstable", status_step=step, reason=str(exc).split(".")[0])
+            reason = str(exc).split(".")[0]
         bar.close()
+        info.update(status="ok") if reason is None else info.update(status="unstable", status_step=step, reason=reason)
         traj.set_info(info)
-    if traj.n == 0:
-        raise InputError(f"{trajectory}: oracle MD unstable at step {step} before the first frame ({info['reason']})")
     return traj.n

@@ -1,0 +1,58 @@
+"""When an MD configuration counts as blown up — one set of checks for the MLIP driver and the oracle.
+
+A configuration is unstable when two atoms are closer than ``min_distance`` Å, a force
+component exceeds ``max_force`` eV/Å, the temperature exceeds ``max_temperature`` K, the energy
+or forces are not finite, a water/ion atom sits inside the metal slab (it crossed the metal), or
+a water is no longer intact (an O without exactly two H within 1.3 Å: a proton hop or a
+dissociation, which the non-reactive reference never shows and the analysis cannot read).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+import numpy as np
+from ase import Atoms
+from ase.neighborlist import neighbor_list
+
+from edlbench.errors import InputError
+from edlbench.interface import heights, surface_planes, water_hydrogens
+
+
+class Bounds(Protocol):
+    min_distance: float  # Å
+    max_force: float  # eV/Å
+    max_temperature: float  # K
+
+
+def overlap(atoms: Atoms, bounds: Bounds) -> str | None:
+    """Two atoms closer than ``min_distance`` (checked before a model is asked about them), or None."""
+    d = neighbor_list("d", atoms, bounds.min_distance)
+    return f"atoms {d.min():.2f} Å apart" if len(d) else None
+
+
+def unstable_reason(atoms: Atoms, energy: float, forces: np.ndarray, temperature: float, bounds: Bounds,
+                    metal: str) -> str | None:
+    """Why the configuration is unstable, or None (energy eV, forces eV/Å, temperature K)."""
+    if reason := overlap(atoms, bounds):
+        return reason
+    if not math.isfinite(energy) or not np.all(np.isfinite(forces)):
+        return "non-finite energy or forces"
+    if np.abs(forces).max() > bounds.max_force:
+        return f"force {np.abs(forces).max():.1f} eV/Å"
+    if not temperature <= bounds.max_temperature:
+        return f"temperature {temperature:.0f} K"
+    symbols = np.array(atoms.get_chemical_symbols())
+    is_metal = symbols == metal
+    lz = np.array([atoms.cell[2, 2]])
+    z_low, z_up = surface_planes(atoms.positions[is_metal, 2][None], lz, "md")
+    h = heights(atoms.positions[~is_metal, 2][None], z_low, lz)[0]
+    if np.any(h > (z_up - z_low)[0] + 0.5):
+        return "a water or ion atom entered the metal slab"
+    try:
+        water_hydrogens(atoms.positions[None], atoms.cell.array[None], np.flatnonzero(symbols == "O"),
+                        np.flatnonzero(symbols == "H"), "md")
+    except InputError as exc:
+        return str(exc).split(": ", 2)[-1]
+    return None
