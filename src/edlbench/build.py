@@ -192,7 +192,8 @@ def build_all(cfg: BuildConfig, outdir: Path) -> list[Path]:
     paths = []
     for n in cfg.n_ions:
         path = outdir / f"n{n}.extxyz"
+        atoms = build_interface(cfg, n)  # packed before the output file is opened: a kill leaves nothing
         with atomic_output(path) as tmp:
-            write(tmp, build_interface(cfg, n), format="extxyz")
+            write(tmp, atoms, format="extxyz")
         paths.append(path)
     return paths

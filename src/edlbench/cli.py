@@ -82,7 +82,7 @@ def _reference_md(args: argparse.Namespace) -> None:
                equilibration=args.equilibration, production=args.production, stride=args.stride, platform=args.platform)
     atoms = read_structure(args.structure)
     traj = output_dir(args.outdir) / "trajectory.nc"
-    n = run_reference_md(atoms, cfg, traj, args.outdir / "thermo.log", seed=args.seed)
+    n = run_reference_md(atoms, cfg, traj, args.outdir / "thermo.log", seed=args.seed, where=str(args.structure))
     print(f"{traj} ({n} frames): {run_status(traj)}")
 
 
@@ -108,8 +108,12 @@ def _train(args: argparse.Namespace) -> None:
     from edlbench.config import load_params
 
     params = load_params(args.params)
-    config = backends.options((params.get("backends") or {}).get(args.backend))
+    given = (params.get("backends") or {}).get(args.backend)
+    backends.check_options(args.backend, given, params.get("_path", "command line"))
+    config = backends.options(given)
     data = args.datasets / args.train_set
+    for split in ("train", "valid"):
+        existing(data / f"{split}.extxyz", f"{args.train_set} {split} set (from `edlbench dataset`)")
     model = backends.get(args.backend).train(data / "train.extxyz", data / "valid.extxyz", config, args.outdir, args.seed)
     backends.write_manifest(args.outdir, args.backend, args.train_set, args.seed, model)
     print(model)

@@ -56,6 +56,9 @@ class DatasetConfig:
 def labelled_frames(path: Path, cfg: DatasetConfig) -> list[Atoms]:
     """Every `stride`-th frame of `path` with REF labels (kept if present, else from the oracle)."""
     frames = read_frames(path, stride=cfg.stride)
+    if frames.info.get("status") == "unstable":
+        raise InputError(f"{path}: the run ended unstable at step {frames.info.get('status_step')} ({frames.info.get('reason')}); "
+                         f"a broken run cannot be a reference")
     images = []
     for k, (pos, cell) in enumerate(zip(frames.positions, frames.cells)):
         atoms = Atoms(frames.symbols, positions=pos, cell=cell, pbc=True)
@@ -71,7 +74,7 @@ def labelled_frames(path: Path, cfg: DatasetConfig) -> list[Atoms]:
         return images
     from edlbench.reference.oracle import OracleCalculator
 
-    calc = OracleCalculator()
+    calc = OracleCalculator(where=str(path))
     for atoms in tqdm(images, desc=f"label {path.name}", unit="frame", mininterval=2):
         atoms.info["reference"] = "classical-oracle"
         atoms.info[ENERGY_KEY] = calc.get_potential_energy(atoms)

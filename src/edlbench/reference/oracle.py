@@ -40,10 +40,10 @@ def _platform(name: str):
     return mm.Platform.getPlatformByName(name)
 
 
-def _context(atoms: Atoms, integrator, platform: str, fixed=None, hmr: float = 0.0):
+def _context(atoms: Atoms, integrator, platform: str, fixed=None, hmr: float = 0.0, where: str = "structure"):
     import openmm as mm
 
-    system, q = build_system(atoms, fixed=fixed, hmr=hmr)
+    system, q = build_system(atoms, where, fixed=fixed, hmr=hmr)
     ctx = mm.Context(system, integrator, _platform(platform))
     ctx.setPositions(atoms.positions / 10.0)
     return ctx, system, q
@@ -54,9 +54,11 @@ class OracleCalculator(Calculator):
 
     implemented_properties = ["energy", "forces"]
 
-    def __init__(self, platform: str = "Reference", **kwargs):
+    def __init__(self, platform: str = "Reference", where: str = "structure", **kwargs):
+        """`where` names the frames' source in error messages."""
         super().__init__(**kwargs)
         self.platform = platform
+        self.where = where
         self._ctx = None
         self._numbers = None
 
@@ -65,7 +67,7 @@ class OracleCalculator(Calculator):
 
         super().calculate(atoms, properties, system_changes)
         if self._ctx is None or not np.array_equal(self._numbers, self.atoms.numbers):
-            self._ctx, _, self.charges = _context(self.atoms, mm.VerletIntegrator(1e-3), self.platform)
+            self._ctx, _, self.charges = _context(self.atoms, mm.VerletIntegrator(1e-3), self.platform, where=self.where)
             self._numbers = self.atoms.numbers.copy()
         self._ctx.setPeriodicBoxVectors(*(mm.Vec3(*v) for v in self.atoms.cell.array / 10.0))
         self._ctx.setPositions(self.atoms.positions / 10.0)
@@ -101,7 +103,7 @@ class ReferenceConfig:
 
 
 def run_reference_md(atoms: Atoms, cfg: ReferenceConfig, trajectory: Path, log: Path, seed: int,
-                     progress: bool = True) -> int:
+                     progress: bool = True, where: str = "structure") -> int:
     """Equilibrate, then write production frames every `stride` steps; returns frames written.
 
     The trajectory says status "running" until the run ends ("ok"), or "unstable" with the step
@@ -113,11 +115,11 @@ def run_reference_md(atoms: Atoms, cfg: ReferenceConfig, trajectory: Path, log: 
     if cfg.fixed_layers and "layer" in atoms.arrays:
         layer = atoms.arrays["layer"]
         fixed = layer > layer.max() - cfg.fixed_layers
-    metal = metal_symbol(atoms.get_chemical_symbols(), str(trajectory))
+    metal = metal_symbol(atoms.get_chemical_symbols(), where)
     dt_ps = cfg.timestep * 1e-3
     integrator = mm.LangevinMiddleIntegrator(cfg.temperature, cfg.friction, dt_ps)
     integrator.setRandomNumberSeed(seed)
-    ctx, system, _ = _context(atoms, integrator, cfg.platform, fixed, cfg.hmr)
+    ctx, system, _ = _context(atoms, integrator, cfg.platform, fixed, cfg.hmr, where)
     if cfg.minimize:
         mm.LocalEnergyMinimizer.minimize(ctx, 10.0, 500)
     ctx.setVelocitiesToTemperature(cfg.temperature, seed)
