@@ -28,8 +28,8 @@ from pydantic import Field
 from edlbench.config import Seed, settings
 from edlbench.errors import InputError
 from edlbench.files import atomic_output
-from edlbench.processes import run as run_child
 from edlbench.geometry import IONS, METALS, lateral_area, surface_charge
+from edlbench.processes import run as run_child
 
 #: Water geometry of SPC/Fw (Wu, Tepper, Voth, J. Chem. Phys. 124, 024503 (2006)): r_OH Å, HOH deg.
 WATER_R_OH = 1.012

@@ -20,11 +20,9 @@ import os
 import shutil
 import sys
 from pathlib import Path
-
-import numpy as np
-
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import Field
 
 from edlbench.backends import merge, run_logged

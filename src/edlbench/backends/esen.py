@@ -20,11 +20,9 @@ import os
 import shutil
 import sys
 from pathlib import Path
-
-import yaml
-
 from typing import Annotated, Any
 
+import yaml
 from pydantic import Field
 
 from edlbench.backends import merge, run_logged, torch_device

@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
-
 from typing import Annotated, Literal
 
 from pydantic import Field

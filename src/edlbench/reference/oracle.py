@@ -7,7 +7,6 @@ MD uses CUDA when present, else the CPU platform.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Literal
