@@ -28,6 +28,7 @@ from pydantic import Field
 
 from edlbench.config import construct, settings
 from edlbench.errors import InputError
+from edlbench.files import atomic_output
 from edlbench.processes import popen
 
 #: backend name -> (module, environment)
@@ -148,7 +149,8 @@ def write_manifest(folder: Path, backend: str, train_set: str, seed: int, model:
     """Record a trained model in `folder`/model.json (file name relative to the folder)."""
     manifest = Path(folder) / "model.json"
     relative = Path(os.path.abspath(model)).relative_to(os.path.abspath(folder))  # a link stays a link
-    manifest.write_text(json.dumps({"backend": backend, "train_set": train_set, "seed": seed, "model": str(relative)}))
+    with atomic_output(manifest) as tmp:  # written last: a folder without it is an unfinished training
+        tmp.write_text(json.dumps({"backend": backend, "train_set": train_set, "seed": seed, "model": str(relative)}))
     return manifest
 
 
@@ -158,8 +160,11 @@ def model_file(path: Path) -> Path:
     if path.is_dir():
         manifest = path / "model.json"
         if not manifest.is_file():
-            raise InputError(f"{path}: a model folder needs the model.json written by `edlbench train`")
-        path = path / json.loads(manifest.read_text())["model"]
+            raise InputError(f"{path}: a model folder needs the model.json written by `edlbench train` (unfinished training?)")
+        try:
+            path = path / json.loads(manifest.read_text())["model"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise InputError(f"{manifest}: damaged manifest (JSON with a 'model' entry expected)") from None
     if not path.exists():
         raise InputError(f"{path}: no such model file")
     return path
