@@ -284,6 +284,15 @@ def test_aggregate_rejects_wrong_units(data, tmp_path, capsys):
                           "kg.nc", "'rho_O' is in 'kg m-3'", "g cm-3")
 
 
+def test_cli_flags_checked_by_argparse(data, tmp_path, capsys):
+    assert_one_line_error(capsys, main(["report", str(data / "results.nc"), "--tolerance", "-1"]), "--tolerance")
+    assert_one_line_error(capsys, main(["md", str(data / "structure.extxyz"), "--backend", "dp", "--model", str(data / "model"),
+                                        "--device", "gpu"]), "--device")
+    assert_one_line_error(capsys, main(["uncertainty", str(data / "traj.nc"), "--backend", "dp", "--models", "a", "b",
+                                        "--stride", "0"]), "--stride")
+    assert_one_line_error(capsys, main(["nosuchcommand"]), "nosuchcommand")
+
+
 def test_report_rejects_other_kinds(data, tmp_path, capsys):
     assert_one_line_error(capsys, main(["report", str(data / "profiles.nc"), "-o", str(tmp_path / "rep")]), "not an edlbench results file")
     assert not (tmp_path / "rep").exists() or not any((tmp_path / "rep").iterdir())

@@ -185,6 +185,17 @@ def count(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def nonnegative(text: str) -> float:
+    """argparse type: a finite number ≥ 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{value} must be a finite number ≥ 0")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with its usage errors on one line (exit 2), like every other edlbench error."""
 
@@ -271,7 +282,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--model", type=Path, required=True, help="model folder from `edlbench train` (or the model file)")
     c.add_argument("--train-set", required=True)
     c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--device", default="auto", help="auto (GPU if visible), cpu or cuda")
+    c.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto (GPU if visible), cpu or cuda")
     c.add_argument("-o", "--output", type=Path, default=Path("errors.nc"))
 
     c = command("md", _md, "NVT MD with a trained model (same driver for every backend); unstable runs exit 0")
@@ -279,7 +290,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--backend", required=True)
     c.add_argument("--model", type=Path, required=True, help="model folder from `edlbench train` (or the model file)")
     c.add_argument("--train-set", default="none")
-    c.add_argument("--device", default="auto", help="auto (GPU if visible), cpu or cuda")
+    c.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto (GPU if visible), cpu or cuda")
     c.add_argument("--steps", type=int)
     c.add_argument("--stride", type=int)
     c.add_argument("--seed", type=int)
@@ -291,8 +302,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("trajectory", type=Path, help="trajectory.nc from `edlbench md`")
     c.add_argument("--backend", required=True)
     c.add_argument("--models", type=Path, nargs="+", required=True, help="committee: model folders or files (two or more)")
-    c.add_argument("--stride", type=int, default=1, help="every k-th frame (others get NaN)")
-    c.add_argument("--device", default="auto", help="auto (GPU if visible), cpu or cuda")
+    c.add_argument("--stride", type=count(1), default=1, help="every k-th frame (others get NaN)")
+    c.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto (GPU if visible), cpu or cuda")
     c.add_argument("-o", "--output", type=Path, help="output trajectory (default: update TRAJECTORY in place, atomically)")
 
     c = command("aggregate", _aggregate, "stack profiles.nc and errors.nc files into results.nc")
@@ -303,7 +314,7 @@ def parser() -> argparse.ArgumentParser:
     c = command("report", _report, "figures, report.md and self-contained report.html from results.nc")
     c.add_argument("results", type=Path, help="results.nc from `edlbench aggregate`")
     c.add_argument("-o", "--outdir", type=Path, default=Path("report"))
-    c.add_argument("--tolerance", type=float, default=0.05, help="|Δ first-layer <cos θ>| counted as agreement (default 0.05)")
+    c.add_argument("--tolerance", type=nonnegative, default=0.05, help="|Δ first-layer <cos θ>| counted as agreement (default 0.05)")
     return p
 
 
