@@ -314,6 +314,30 @@ def test_reference_md_rejects(data, tmp_path, capsys, args, needle):
     assert not (tmp_path / "out" / "trajectory.nc").exists()
 
 
+def test_damaged_structures_and_frames(data, tmp_path, capsys):
+    from ase.io import read
+
+    atoms = read(data / "structure.extxyz")
+    bad = atoms.copy()
+    bad.positions[5] = np.nan
+    write(tmp_path / "nan.extxyz", bad)
+    assert_one_line_error(capsys, main(["reference-md", str(tmp_path / "nan.extxyz")]), "nan.extxyz", "non-finite positions")
+    assert_one_line_error(capsys, main(["profiles", str(tmp_path / "nan.extxyz")]), "nan.extxyz", "frame 0 has non-finite")
+    bad = atoms.copy()
+    bad.pbc = False
+    write(tmp_path / "open.extxyz", bad)
+    assert_one_line_error(capsys, main(["reference-md", str(tmp_path / "open.extxyz")]), "open.extxyz", "not periodic")
+    images = [atoms.copy() for _ in range(4)]
+    images[0].info["REF_energy"], images[0].arrays["REF_forces"] = -400.0, np.ones((len(atoms), 3))
+    write(tmp_path / "partial.extxyz", images)
+    assert_one_line_error(capsys, main(["dataset", str(tmp_path / "partial.extxyz"), "-o", str(tmp_path / "ds")]),
+                          "partial.extxyz", "frame 1 lacks the REF_energy/REF_forces")
+    (tmp_path / "garbage.extxyz").write_bytes(bytes(range(256)) * 8)
+    for cmd in ("profiles", "reference-md", "import"):
+        assert_one_line_error(capsys, main([cmd, str(tmp_path / "garbage.extxyz")]), "garbage.extxyz", "cannot read")
+    assert not (tmp_path / "ds").exists()
+
+
 def test_reference_md_missing_structure(tmp_path, capsys):
     assert_one_line_error(capsys, main(["reference-md", str(tmp_path / "none.extxyz")]), "none.extxyz", "no such structure")
 

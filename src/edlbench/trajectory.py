@@ -96,11 +96,17 @@ def _read_ase(path: Path, index: slice) -> Frames:
             raise InputError(f"{path}: frame {k} has different atoms than frame 0 (same atoms in the same order are required)")
         if not atoms.pbc.all():
             raise InputError(f"{path}: frame {k} is not periodic in x, y and z")
+        if not np.isfinite(atoms.positions).all() or not np.isfinite(atoms.cell.array).all():
+            raise InputError(f"{path}: frame {k} has non-finite positions or cell")
     times = np.array([a.info["time"] for a in images], float) if all("time" in a.info for a in images) else None
     info = {k: v for k, v in images[0].info.items() if isinstance(v, (int, float, str))}
     labels = None
-    if all("REF_energy" in a.info and "REF_forces" in a.arrays for a in images):
+    labelled = ["REF_energy" in a.info and "REF_forces" in a.arrays for a in images]
+    if all(labelled):
         labels = [(float(a.info["REF_energy"]), a.arrays["REF_forces"]) for a in images]
+    elif any(labelled):
+        raise InputError(f"{path}: frame {labelled.index(not labelled[0])} {'lacks' if labelled[0] else 'has'} the REF_energy/REF_forces "
+                         f"labels that frame 0 {'has' if labelled[0] else 'lacks'} (label every frame or none)")
     return Frames(
         path,
         symbols,
@@ -120,9 +126,14 @@ def read_structure(path: str | Path) -> Atoms:
         info = {k: v for k, v in last.info.items() if k in ("ion", "n_ion")}
         return Atoms(last.symbols, positions=last.positions[0], cell=last.cells[0], pbc=True, info=info)
     try:
-        return read(path)
+        atoms = read(path)
     except Exception as exc:  # ASE raises many types for unreadable files
         raise InputError(f"{path}: cannot read structure ({type(exc).__name__}: {exc})") from None
+    if not atoms.pbc.all() or abs(atoms.cell.volume) < 1e-6:
+        raise InputError(f"{path}: the structure is not periodic in x, y and z (a slab with water between its periodic images is needed)")
+    if not np.isfinite(atoms.positions).all() or not np.isfinite(atoms.cell.array).all():
+        raise InputError(f"{path}: non-finite positions or cell")
+    return atoms
 
 
 def read_frames(path: str | Path, start: int = 0, stop: int | None = None, stride: int = 1,
