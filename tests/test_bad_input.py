@@ -100,6 +100,7 @@ PLAN_VALUES = [
     ("profiles", "dz", "-0.1", "profiles.dz=-0.1"),
     ("profiles", "n_blocks", "0", "profiles.n_blocks=0"),
     ("profiles", "z_max", "0.1", "profiles: z_max=0.1"),
+    ("profiles", "metal", "O", "metal='O' is not a metal"),
     ("build", "n_ions", "'0,1'", "build.n_ions='0,1'"),
     ("build", "n_ions", "[]", "build.n_ions"),
     ("build", "n_ions", "[0, 0]", "repeats a charge state"),

@@ -41,7 +41,7 @@ from pydantic import Field
 from edlbench.config import settings
 from edlbench.contract import STATUS, run_coords, write
 from edlbench.errors import InputError
-from edlbench.geometry import IONS, check_slab_cell, lateral_area, metal_symbol, surface_charge, wrap_vectors
+from edlbench.geometry import IONS, METALS, check_slab_cell, lateral_area, metal_symbol, surface_charge, wrap_vectors
 from edlbench.interface import heights, surface_planes, water_hydrogens
 from edlbench.trajectory import Frames, read_frames
 from edlbench.uncertainty import read_spread
@@ -67,6 +67,10 @@ class ProfileConfig:
     ion: Annotated[str | None, Field(description="counter-ion element (default: from the trajectory, else Na)")] = None
 
     def __post_init__(self) -> None:
+        if self.metal is not None and (self.metal not in METALS or self.metal in IONS):
+            raise ValueError(f"metal={self.metal!r} is not a metal element")
+        if self.ion is not None and self.ion not in IONS:
+            raise ValueError(f"ion={self.ion!r} is not a known counter-ion ({', '.join(sorted(IONS))})")
         if self.z_max < 2 * self.dz:
             raise ValueError(f"z_max={self.z_max} Å must span at least two bins of dz={self.dz} Å")
 
