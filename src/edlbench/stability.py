@@ -2,7 +2,7 @@
 
 A configuration is unstable when two atoms are closer than ``min_distance`` Å, a force
 component exceeds ``max_force`` eV/Å, the temperature exceeds ``max_temperature`` K, the energy
-or forces are not finite, a water/ion atom sits inside the metal slab (it crossed the metal), or
+or forces are not finite, a water/ion atom sits more than ``SLAB_DEPTH`` inside the metal slab, or
 a water is no longer intact (an O without exactly two H within 1.3 Å: a proton hop or a
 dissociation, which the non-reactive reference never shows and the analysis cannot read).
 """
@@ -19,6 +19,12 @@ from scipy.spatial import cKDTree
 
 from edlbench.errors import InputError
 from edlbench.interface import heights, surface_planes, water_hydrogens
+
+
+#: Å past a surface plane (the mean height of the metal's outer layer) that counts as inside the
+#: metal: about half the Au(111) interlayer spacing (2.35 Å); an H sitting in a hollow site at the
+#: plane's height is not inside
+SLAB_DEPTH = 1.0
 
 
 class Bounds(Protocol):
@@ -58,8 +64,8 @@ def unstable_reason(atoms: Atoms, energy: float, forces: np.ndarray, temperature
     is_metal = symbols == metal
     lz = np.array([atoms.cell[2, 2]])
     z_low, z_up = surface_planes(atoms.positions[is_metal, 2][None], lz, "md")
-    h = heights(atoms.positions[~is_metal, 2][None], z_low, lz)[0]
-    if np.any(h > (z_up - z_low)[0] + 0.5):
+    h = heights(atoms.positions[~is_metal, 2][None], z_low, lz)[0]  # in [0, L_z): past the lower face wraps to ≈ L_z
+    if np.any((h > (z_up - z_low)[0] + SLAB_DEPTH) & (h < lz[0] - SLAB_DEPTH)):
         return "a water or ion atom entered the metal slab"
     try:
         water_hydrogens(atoms.positions[None], atoms.cell.array[None], np.flatnonzero(symbols == "O"),
