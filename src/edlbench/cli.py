@@ -19,17 +19,6 @@ from edlbench.files import existing, output_dir
 Handler = Callable[[argparse.Namespace], None]
 
 
-def read_plan(path: Path) -> dict:
-    """plan.json written by `edlbench plan`, checked for the keys the steps read."""
-    try:
-        plan = json.loads(existing(path, "plan file").read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a plan.json from `edlbench plan` (invalid JSON: {exc})") from None
-    if not isinstance(plan, dict) or not isinstance(plan.get("skipped"), dict):
-        raise InputError(f"{path}: not a plan.json from `edlbench plan` (no 'skipped' mapping)")
-    return plan
-
-
 def run_status(trajectory: Path) -> str:
     """'ok', or 'unstable at step N (reason)', from a trajectory's run info."""
     from edlbench.trajectory import read_frames
@@ -160,6 +149,7 @@ def _uncertainty(args: argparse.Namespace) -> None:
 def _aggregate(args: argparse.Namespace) -> None:
     from edlbench.aggregate import aggregate
     from edlbench.contract import write
+    from edlbench.plan import read_plan
 
     skipped = read_plan(args.plan)["skipped"] if args.plan else {}
     write(aggregate(args.files, skipped), args.output, "results")

@@ -18,7 +18,7 @@ from pathlib import Path
 from edlbench import backends as registry
 from edlbench.config import check_sections, load_params
 from edlbench.errors import InputError
-from edlbench.files import atomic_output
+from edlbench.files import atomic_output, existing
 
 
 def covered(train_set: str, charges: list[int]) -> list[int]:
@@ -68,6 +68,17 @@ def make_plan(params_path: str | Path) -> dict:
     md = [{"backend": b, "env": registry.REGISTRY[b][1], "train_set": t, "n_ion": n, "seed": 0}
           for b in chosen for t in sets[b] for n in md_charges(t, charges, pipeline[b].cross_charge_md)]
     return {"charges": charges, "train_sets": train_sets, "backends": chosen, "train": train, "md": md, "skipped": skipped}
+
+
+def read_plan(path: Path) -> dict:
+    """plan.json written by `edlbench plan`, checked for the keys the steps read."""
+    try:
+        plan = json.loads(existing(path, "plan file").read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a plan.json from `edlbench plan` (invalid JSON: {exc})") from None
+    if not isinstance(plan, dict) or not isinstance(plan.get("skipped"), dict):
+        raise InputError(f"{path}: not a plan.json from `edlbench plan` (no 'skipped' mapping)")
+    return plan
 
 
 def write_plan(params_path: str | Path, output: str | Path) -> dict:

@@ -20,7 +20,6 @@ from scipy.spatial import cKDTree
 from edlbench.errors import InputError
 from edlbench.interface import heights, surface_planes, water_hydrogens
 
-
 #: Å past a surface plane (the mean height of the metal's outer layer) that counts as inside the
 #: metal: about half the Au(111) interlayer spacing (2.35 Å); an H sitting in a hollow site at the
 #: plane's height is not inside
