@@ -68,18 +68,17 @@ def params(tmp: Path, text: str) -> Path:
     return path
 
 
-def test_params_with_one_change(tmp_path: Path, section: str, key: str, value: str) -> Path:
-    """params/test.yaml with `section.key` set to `value` (YAML text)."""
+def changed_params(tmp_path: Path, keys: tuple[str, ...], value: str) -> Path:
+    """params/test.yaml with the entry at `keys` (e.g. ("md", "steps")) set to `value` (YAML text)."""
     import yaml
 
     p = yaml.safe_load(TEST_PARAMS.read_text())
-    p.setdefault(section, {})[key] = yaml.safe_load(value)
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(p))
-    return path
+    node = p
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = yaml.safe_load(value)
+    return params(tmp_path, yaml.safe_dump(p))
 
-
-test_params_with_one_change.__test__ = False  # a helper, not a test
 
 # (section, key, YAML value, words the error line must hold)
 PLAN_VALUES = [
@@ -127,7 +126,7 @@ PLAN_VALUES = [
 
 @pytest.mark.parametrize("section, key, value, needle", PLAN_VALUES, ids=[f"{s}.{k}={v}" for s, k, v, _ in PLAN_VALUES])
 def test_plan_rejects_bad_value(tmp_path, capsys, section, key, value, needle):
-    path = test_params_with_one_change(tmp_path, section, key, value)
+    path = changed_params(tmp_path, (section, key), value)
     assert_one_line_error(capsys, main(["plan", "--params", str(path), "-o", str(tmp_path / "plan.json")]),
                           "params.yaml", needle)
     assert not (tmp_path / "plan.json").exists()
@@ -148,12 +147,8 @@ BACKEND_VALUES = [
 
 @pytest.mark.parametrize("key, value, needle", BACKEND_VALUES, ids=[f"dp.{k}={v}" for k, v, _ in BACKEND_VALUES])
 def test_plan_rejects_bad_backend_option(tmp_path, capsys, key, value, needle):
-    import yaml
-
-    p = yaml.safe_load(TEST_PARAMS.read_text())
-    p["backends"]["dp"][key] = yaml.safe_load(value)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(p))
-    assert_one_line_error(capsys, main(["plan", "--params", str(tmp_path / "params.yaml"), "-o", str(tmp_path / "plan.json")]),
+    path = changed_params(tmp_path, ("backends", "dp", key), value)
+    assert_one_line_error(capsys, main(["plan", "--params", str(path), "-o", str(tmp_path / "plan.json")]),
                           "params.yaml", needle)
 
 

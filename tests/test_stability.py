@@ -47,7 +47,7 @@ def test_inside_the_metal_means_past_half_an_interlayer_spacing():
         a = atoms.copy()
         a.positions[index, 2] = z
         a.positions[index, :2] = [0.3, 0.4]  # away from any Au column
-        return unstable_reason(a, -1.0, forces, 300.0, CFG, "Au")
+        return unstable_reason(a, CFG, "Au", lambda: (-1.0, forces, 300.0))
 
     na, h = int(np.flatnonzero(atoms.symbols == "Na")[0]), int(np.flatnonzero(atoms.symbols == "H")[0])
     assert reason(h, top - 0.05) != "a water or ion atom entered the metal slab"

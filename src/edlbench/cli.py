@@ -19,14 +19,11 @@ from edlbench.files import existing, output_dir
 Handler = Callable[[argparse.Namespace], None]
 
 
-def run_status(trajectory: Path) -> str:
-    """'ok', or 'unstable at step N (reason)', from a trajectory's run info."""
-    from edlbench.trajectory import read_frames
-
-    info = read_frames(trajectory, stop=0, allow_empty=True).info
-    if info.get("status") == "unstable":
-        return f"unstable at step {info.get('status_step')} ({info.get('reason')})"
-    return str(info.get("status", "ok"))
+def status_line(trajectory: Path, info: dict) -> str:
+    """'<trajectory>: ok', or ': unstable at step N (reason)', from a run's info."""
+    if info["status"] == "unstable":
+        return f"{trajectory}: unstable at step {info['status_step']} ({info['reason']})"
+    return f"{trajectory}: {info['status']}"
 
 
 def _plan(args: argparse.Namespace) -> None:
@@ -71,8 +68,8 @@ def _reference_md(args: argparse.Namespace) -> None:
                equilibration=args.equilibration, production=args.production, stride=args.stride, platform=args.platform)
     atoms = read_structure(args.structure)
     traj = output_dir(args.outdir) / "trajectory.nc"
-    n = run_reference_md(atoms, cfg, traj, args.outdir / "thermo.log", seed=args.seed, where=str(args.structure))
-    print(f"{traj} ({n} frames): {run_status(traj)}")
+    info = run_reference_md(atoms, cfg, traj, args.outdir / "thermo.log", seed=args.seed, where=str(args.structure))
+    print(f"{status_line(traj, info)}, {info['n_frames']} frames")
 
 
 def _dataset(args: argparse.Namespace) -> None:
@@ -132,7 +129,7 @@ def _md(args: argparse.Namespace) -> None:
     output_dir(args.outdir)
     info = {"model": args.backend, "train_set": args.train_set, "ion": atoms.info.get("ion", "Na")}
     info = run_md(atoms, calc, cfg, args.outdir / "trajectory.nc", args.outdir / "thermo.log", info)
-    print(f"{args.outdir / 'trajectory.nc'}: {info['status']}" + (f" at step {info['status_step']} ({info['reason']})" if info["status"] != "ok" else ""))
+    print(status_line(args.outdir / "trajectory.nc", info))
 
 
 def _uncertainty(args: argparse.Namespace) -> None:

@@ -105,8 +105,9 @@ def truncation(path: Path, n_read: int) -> str | None:
     except Exception:
         return None
     if fmt == "vasp-out":
-        text = path.read_text(errors="replace")
-        started = len(set(re.findall(r"Iteration\s+(\d+)\(\s*\d+\)", text)))
+        step = re.compile(r"Iteration\s+(\d+)\(\s*\d+\)")
+        with open(path, errors="replace") as lines:  # streamed: a DFT-MD OUTCAR can be GBs
+            started = len({m.group(1) for line in lines if "Iteration" in line and (m := step.search(line))})
         if started > n_read:
             return f"truncated VASP OUTCAR: ionic step {n_read + 1} is incomplete (the file ends inside it; {n_read} complete)"
     if fmt == "vasp-xml":

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from edlbench.config import MaxForce, MaxTemperature, MinDistance, Seed, Stride, Temperature, Timestep, settings
 from edlbench.geometry import cell_surface_charge, metal_symbol
-from edlbench.stability import overlap, unstable_reason
+from edlbench.stability import unstable_reason
 from edlbench.trajectory import TrajectoryWriter
 
 
@@ -59,7 +59,7 @@ def _dynamics(atoms: Atoms, cfg: MDConfig, rng: np.random.Generator):
 
 def check(atoms: Atoms, cfg: MDConfig, metal: str) -> str | None:
     """Why the configuration is unstable (:mod:`edlbench.stability`), or None."""
-    return overlap(atoms, cfg) or unstable_reason(atoms, atoms.get_potential_energy(), atoms.get_forces(), atoms.get_temperature(), cfg, metal)
+    return unstable_reason(atoms, cfg, metal, lambda: (atoms.get_potential_energy(), atoms.get_forces(), atoms.get_temperature()))
 
 
 def run_md(atoms: Atoms, calc: Calculator, cfg: MDConfig, trajectory: Path, log: Path, info: dict,

@@ -10,6 +10,7 @@ dissociation, which the non-reactive reference never shows and the analysis cann
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -48,11 +49,13 @@ def overlap(atoms: Atoms, bounds: Bounds) -> str | None:
     return f"atoms {d.min():.2f} Å apart" if len(d) else None
 
 
-def unstable_reason(atoms: Atoms, energy: float, forces: np.ndarray, temperature: float, bounds: Bounds,
-                    metal: str) -> str | None:
-    """Why the configuration is unstable, or None (energy eV, forces eV/Å, temperature K)."""
+def unstable_reason(atoms: Atoms, bounds: Bounds, metal: str,
+                    thermo: Callable[[], tuple[float, np.ndarray, float]]) -> str | None:
+    """Why the configuration is unstable, or None. `thermo` gives energy (eV), forces (eV/Å) and
+    temperature (K); it is called only once no atoms overlap, so a model is never asked about them."""
     if reason := overlap(atoms, bounds):
         return reason
+    energy, forces, temperature = thermo()
     if not math.isfinite(energy) or not np.all(np.isfinite(forces)):
         return "non-finite energy or forces"
     if np.abs(forces).max() > bounds.max_force:

@@ -102,8 +102,9 @@ class ReferenceConfig:
 
 
 def run_reference_md(atoms: Atoms, cfg: ReferenceConfig, trajectory: Path, log: Path, seed: int,
-                     progress: bool = True, where: str = "structure") -> int:
-    """Equilibrate, then write production frames every `stride` steps; returns frames written.
+                     progress: bool = True, where: str = "structure") -> dict:
+    """Equilibrate, then write production frames every `stride` steps; returns the run info
+    (status, status_step, reason, n_frames), as :func:`edlbench.md.run_md` does.
 
     The trajectory says status "running" until the run ends ("ok"), or "unstable" with the step
     and reason when a frame fails the checks of :mod:`edlbench.stability` or OpenMM fails; the
@@ -137,7 +138,7 @@ def run_reference_md(atoms: Atoms, cfg: ReferenceConfig, trajectory: Path, log: 
         temp = 2 * st.getKineticEnergy()._value * KJMOL_TO_EV / (dof * kB)
         epot = st.getPotentialEnergy()._value * KJMOL_TO_EV
         forces = np.asarray(st.getForces(asNumpy=True)._value) * KJMOL_TO_EV / 10.0
-        return temp, epot, unstable_reason(frame, epot, forces, temp, cfg, metal)
+        return temp, epot, unstable_reason(frame, cfg, metal, lambda: (epot, forces, temp))
 
     with TrajectoryWriter(trajectory, atoms, info, {"temperature": "K", "potential_energy": "eV"}) as traj, \
             open(log, "w") as out:
@@ -166,4 +167,4 @@ def run_reference_md(atoms: Atoms, cfg: ReferenceConfig, trajectory: Path, log: 
         bar.close()
         info.update(status="ok") if reason is None else info.update(status="unstable", status_step=step, reason=reason)
         traj.set_info(info)
-    return traj.n
+    return {**info, "n_frames": traj.n}
