@@ -12,8 +12,9 @@ from ase.neighborlist import neighbor_list
 
 from edlbench.build import BuildConfig, build_interface
 from edlbench.dataset import DatasetConfig, build_datasets, labelled_frames
+from edlbench.interface import surface_planes
 from edlbench.profiles import ProfileConfig, compute_profiles
-from edlbench.reference.forcefield import build_system, cutoff_nm, surface_layers
+from edlbench.reference.forcefield import AU, KCAL, build_system, cutoff_nm, metal_lj_force, metal_pair_terms, surface_layers
 from edlbench.reference.oracle import KJMOL_TO_EV, OracleCalculator, ReferenceConfig, run_reference_md
 from edlbench.trajectory import read_frames
 
@@ -147,3 +148,107 @@ def test_datasets(trajectories, tmp_path):
         assert a.info["REF_energy"] == pytest.approx(ref.info["REF_energy"], abs=1e-9)
         np.testing.assert_allclose(a.arrays["REF_forces"], ref.arrays["REF_forces"], atol=1e-7)
         assert a.calc is None  # no default energy/forces keys for a package to pick up
+
+
+def pair_energy(metal_terms: dict, r: float) -> float:
+    """LJ energy (kcal/mol) of one Au and one Na at distance r (Å) in a 30-Å box, from the
+    oracle's metal pair force alone."""
+    system = mm.System()
+    for mass in (196.97, 22.99):
+        system.addParticle(mass)
+    system.setDefaultPeriodicBoxVectors(mm.Vec3(3, 0, 0), mm.Vec3(0, 3, 0), mm.Vec3(0, 0, 3))
+    system.addForce(metal_lj_force(np.array(["Au", "Na"]), "Au", metal_terms, 0.9, 0.8))
+    ctx = mm.Context(system, mm.VerletIntegrator(1e-3), mm.Platform.getPlatformByName("Reference"))
+    ctx.setPositions([mm.Vec3(0.5, 0.5, 0.5), mm.Vec3(0.5 + r / 10, 0.5, 0.5)])
+    return ctx.getState(getEnergy=True).getPotentialEnergy()._value / KCAL
+
+
+@pytest.mark.parametrize("mixing, sigma, epsilon", [("explicit", 2.5466, 0.1173), ("lorentz-berthelot", 2.3943, 1.3658)])
+def test_au_na_pair_term_is_the_documented_one(mixing, sigma, epsilon):
+    """σ, ε as the forcefield docstring states them (4 digits), energy against 4ε[(σ/r)¹² − (σ/r)⁶]."""
+    terms = metal_pair_terms("Au", "Na", mixing)
+    assert terms["Na"]["sigma"] == pytest.approx(sigma, abs=1e-4) and terms["Na"]["epsilon"] == pytest.approx(epsilon, abs=1e-4)
+    for r in (2.2, 2.9, 4.5):
+        lj = 4 * epsilon * ((sigma / r) ** 12 - (sigma / r) ** 6)
+        assert pair_energy(terms, r) == pytest.approx(lj, rel=1e-3, abs=1e-6), r
+    override = metal_pair_terms("Au", "Na", mixing, {"Na-Au": {"sigma": 3.0, "epsilon": 0.2}})
+    assert pair_energy(override, 3.3) == pytest.approx(4 * 0.2 * ((3 / 3.3) ** 12 - (3 / 3.3) ** 6), rel=1e-6)
+
+
+def test_mixed_table_equals_a_nonbonded_only_system():
+    """With mixing: lorentz-berthelot the metal pair table reproduces the single-NonbondedForce
+    system (all LJ by OpenMM's own mixing) to round-off; the explicit terms differ from it only
+    in the Au–Na entry (overriding that entry with the mixed values gives the same energy)."""
+    atoms = build_interface(CFG, 2)
+    table, _ = build_system(atoms, mixing="lorentz-berthelot")
+    plain = mm.XmlSerializer.deserialize(mm.XmlSerializer.serialize(table))
+    nb = next(f for f in plain.getForces() if isinstance(f, mm.NonbondedForce))
+    for i in np.flatnonzero(np.array(atoms.get_chemical_symbols()) == "Au"):
+        charge, _, _ = nb.getParticleParameters(int(i))
+        nb.setParticleParameters(int(i), charge, AU.sigma / 10, AU.epsilon * KCAL)
+    plain.removeForce(next(k for k, f in enumerate(plain.getForces()) if isinstance(f, mm.CustomNonbondedForce)))
+
+    def energy(system):
+        ctx = mm.Context(system, mm.VerletIntegrator(1e-3), mm.Platform.getPlatformByName("Reference"))
+        ctx.setPositions(atoms.positions / 10)
+        return ctx.getState(getEnergy=True).getPotentialEnergy()._value / KCAL
+
+    assert energy(table) == pytest.approx(energy(plain), rel=1e-10)
+    explicit = energy(build_system(atoms)[0])
+    assert abs(explicit - energy(table)) > 1.0  # kcal/mol: the explicit Au–Na term is a different one ...
+    mixed = metal_pair_terms("Au", "Na", "lorentz-berthelot")["Na"]
+    assert energy(build_system(atoms, pair_terms={"Au-Na": mixed})[0]) == pytest.approx(energy(table), rel=1e-10)  # ... and only that
+
+
+def test_labels_use_the_force_field_of_the_run(tmp_path):
+    """A reference run made with mixing: lorentz-berthelot is labelled with it (the trajectory
+    records its pair terms), not with the defaults."""
+    cfg = ReferenceConfig(equilibration=0.0, production=0.2, stride=100, mixing="lorentz-berthelot", minimize=False)
+    run_reference_md(build_interface(CFG, 1), cfg, tmp_path / "lb.nc", tmp_path / "lb.log", seed=1, progress=False)
+    frame = labelled_frames(tmp_path / "lb.nc", DatasetConfig(stride=1))[-1]
+    atoms = Atoms(frame.symbols, positions=frame.positions, cell=frame.cell, pbc=True)
+    atoms.calc = OracleCalculator(mixing="lorentz-berthelot")
+    assert frame.info["REF_energy"] == pytest.approx(atoms.get_potential_energy(), abs=1e-9)
+    atoms.calc = OracleCalculator()
+    assert abs(frame.info["REF_energy"] - atoms.get_potential_energy()) > 1e-3
+
+
+def ion_at_contact(mixing: str, seed: int, height: float = 2.0) -> tuple[Atoms, float]:
+    """The n = 1 test cell after 2 ps of oracle MD with the Na⁺ pulled to `height` Å above the
+    lower face (harmonic bias, 20 kcal/mol/Å²); also returns that face's height (Å)."""
+    atoms = build_interface(CFG, 1)
+    symbols = np.array(atoms.get_chemical_symbols())
+    ion, lz = int(np.flatnonzero(symbols == "Na")[0]), atoms.cell[2, 2]
+    z_low = float(surface_planes(atoms.positions[symbols == "Au", 2][None], np.array([lz]), "test")[0][0])
+    system, _ = build_system(atoms, mixing=mixing)
+    bias = mm.CustomExternalForce(f"0.5*{20 * KCAL * 100}*periodicdistance(0, 0, z, 0, 0, {(z_low + height) / 10})^2")
+    bias.addParticle(ion, [])
+    system.addForce(bias)
+    integrator = mm.LangevinMiddleIntegrator(300, 1, 0.5e-3)
+    integrator.setRandomNumberSeed(seed + 1)
+    ctx = mm.Context(system, integrator, mm.Platform.getPlatformByName("CPU"))
+    ctx.setPositions(atoms.positions / 10)
+    mm.LocalEnergyMinimizer.minimize(ctx, 10.0, 500)
+    ctx.setVelocitiesToTemperature(300, seed + 1)
+    integrator.step(4000)
+    atoms.positions = ctx.getState(getPositions=True).getPositions(asNumpy=True)._value * 10
+    return atoms, z_low
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_na_leaves_contact_with_explicit_terms_only(seed, tmp_path):
+    """From contact (pulled to 2 Å), free MD: with the explicit Au–Na term the ion leaves the
+    3.5-Å contact region within 4 ps; with Lorentz–Berthelot it stays within 3 Å (the deep
+    contact well of the old oracle). Thresholds from 10 seeds each (benchmarks/RESULTS.md)."""
+    heights = {}
+    for mixing in ("explicit", "lorentz-berthelot"):
+        atoms, z_low = ion_at_contact(mixing, seed)
+        cfg = ReferenceConfig(equilibration=0.0, production=4.0, stride=100, mixing=mixing, minimize=False)
+        info = run_reference_md(atoms, cfg, tmp_path / f"{mixing}.nc", tmp_path / f"{mixing}.log", seed=seed, progress=False)
+        assert info["status"] == "ok", info
+        f = read_frames(tmp_path / f"{mixing}.nc")
+        na = f.symbols.index("Na")
+        h = np.mod(f.positions[:, na, 2] - z_low, f.cells[0][2, 2])
+        heights[mixing] = np.minimum(h, CFG.gap - h)  # to the nearer face
+    assert heights["explicit"].max() > 3.5, heights["explicit"]
+    assert heights["lorentz-berthelot"].max() < 3.0, heights["lorentz-berthelot"]

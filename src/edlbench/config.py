@@ -54,6 +54,15 @@ class SettingsError(InputError):
         self.problems = [(tuple(str(x) for x in e["loc"]), e["msg"].removeprefix("Value error, ")) for e in error.errors()]
         super().__init__(self.describe(cls_name))
 
+    def _shown(self, loc: tuple[str, ...]) -> str:
+        """'=value' for the given value at key path `loc` ('' where there is none)."""
+        value: Any = self.values
+        for key in loc:
+            if not isinstance(value, dict) or key not in value:
+                return ""
+            value = value[key]
+        return f"={value!r}"
+
     def describe(self, section: str) -> str:
         """The problems on one line, keys prefixed with `section` (and the given value shown)."""
         parts = []
@@ -61,8 +70,7 @@ class SettingsError(InputError):
             if not loc:
                 parts.append(f"{section}: {msg}")
             else:
-                shown = f"={self.values[loc[0]]!r}" if loc[0] in self.values else ""
-                parts.append(f"{section}.{'.'.join(loc)}{shown}: {msg}")
+                parts.append(f"{section}.{'.'.join(loc)}{self._shown(loc)}: {msg}")
         return "; ".join(parts)
 
 

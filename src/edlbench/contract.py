@@ -29,7 +29,7 @@ COORDS: Spec = {
     "cos_bin": ("1", "cosine of the water dipole angle to the surface normal (bin centre)"),
     "lag": ("ps", "time lag"),
     "n_ion": ("1", "number of counter-ions (charge state)"),
-    "sigma": ("uC cm-2", "metal surface charge density"),
+    "sigma": ("uC cm-2", "metal surface charge per cell, -n_ion*e/A (two wet faces: sigma/2 at each interface)"),
     "model": ("", "model (backend) name; 'reference' for the reference"),
     "train_set": ("", "training set"),
     "seed": ("1", "model seed (committee member)"),

@@ -72,9 +72,9 @@ def labelled_frames(path: Path, cfg: DatasetConfig) -> list[Atoms]:
             atoms.info.update({ENERGY_KEY: energy, "reference": "imported"})
             atoms.arrays[FORCES_KEY] = forces
         return images
-    from edlbench.reference.oracle import OracleCalculator
+    from edlbench.reference.oracle import OracleCalculator, force_field_of
 
-    calc = OracleCalculator(where=str(path))
+    calc = OracleCalculator(where=str(path), **force_field_of(frames.info))
     for atoms in tqdm(images, desc=f"label {path.name}", unit="frame", mininterval=2):
         atoms.info["reference"] = "classical-oracle"
         atoms.info[ENERGY_KEY] = calc.get_potential_energy(atoms)

@@ -37,7 +37,9 @@ def lateral_area(cell: np.ndarray) -> float:
 
 
 def surface_charge(n_ion: int, area: float, ion_charge: int = 1) -> float:
-    """Metal surface charge σ = −n·q·e/A in µC/cm² for `area` in Å² (counter-ions of charge q)."""
+    """Metal surface charge per cell σ = −n·q·e/A in µC/cm² for `area` in Å² (counter-ions of
+    charge q): the σ of every output. A slab wet on both faces (the oracle's cells) carries σ/2 at
+    each interface; a single-interface cell carries all of σ on its wet face."""
     return -n_ion * ion_charge * _e / (area * 1e-16) * 1e6
 
 

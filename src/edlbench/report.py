@@ -26,6 +26,7 @@ from edlbench.files import staged_folder  # noqa: E402
 from edlbench.metrics import REFERENCE  # noqa: E402
 
 #: How each backend sees its environment (shared/DESIGN.md §1).
+SIGMA_LABEL = "σ per cell, −n·e/A (µC/cm²; σ/2 at each of the slab's two interfaces)"
 KIND = {"dp": "local", "grace1l": "local", "dpsigma": "local + σ input", "dpmp": "message passing", "grace2l": "message passing",
         "mace": "message passing", "esen": "message passing", "esen_oc25": "message passing (OC25, zero-shot)"}
 PROFILES = (("rho_O", "ρ_O (g/cm³)"), ("cos_theta", "⟨cos θ⟩"), ("rho_ion", "ρ_ion (nm⁻³)"))
@@ -109,7 +110,7 @@ def plot_layer1_orientation(ds: xr.Dataset, outdir: Path) -> str:
         for name, (mean, err) in curves.items():
             ax.errorbar(ds.sigma, mean, yerr=err, marker="o", capsize=3, label=name, **STYLE[name])
         ax.set_title(model)
-        ax.set_xlabel("σ (µC/cm²)")
+        ax.set_xlabel(SIGMA_LABEL)
     axes[0, 0].set_ylabel("first-layer ⟨cos θ⟩")
     axes[0, 0].legend(fontsize=8)
     return _save(fig, outdir, "cos_theta_layer1_vs_sigma")
@@ -145,7 +146,7 @@ def plot_committee_spread(ds: xr.Dataset, outdir: Path) -> str:
         ax.text(0.5, 0.5, "no committees in this run (committee: 1)", ha="center", va="center", transform=ax.transAxes)
     else:
         ax.legend(fontsize=8)
-    ax.set_xlabel("σ (µC/cm²)")
+    ax.set_xlabel(SIGMA_LABEL)
     ax.set_ylabel("committee spread (eV/Å)")
     return _save(fig, outdir, "committee_spread")
 
@@ -293,7 +294,7 @@ def _write_report(ds: xr.Dataset, results: Path, outdir: Path, tolerance: float)
     else:
         sections.append(Section("Reference only", ["No MLIP in this run: the reference's orientation against σ."], figures=[plot_layer1_orientation(ds, outdir)]))
     title = "edlbench report"
-    meta = f"{results.name}: models {', '.join(models(ds)) or 'none'}; σ = {', '.join(f'{s:.1f}' for s in ds.sigma.values)} µC/cm²; created {ds.attrs.get('created', '?')}"
+    meta = f"{results.name}: models {', '.join(models(ds)) or 'none'}; σ = {', '.join(f'{s:.1f}' for s in ds.sigma.values)} µC/cm² per cell (−n·e/A; σ/2 at each of the slab's two interfaces); created {ds.attrs.get('created', '?')}"
     (outdir / "report.md").write_text(to_markdown(title, meta, sections))
     (outdir / "report.html").write_text(to_html(title, meta, sections, outdir))
 

@@ -8,6 +8,7 @@ MD uses CUDA when present, else the CPU platform.
 from __future__ import annotations
 
 from dataclasses import asdict
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -21,7 +22,7 @@ from tqdm import tqdm
 from edlbench.config import MaxForce, MaxTemperature, MinDistance, Stride, Temperature, Timestep, settings
 from edlbench.errors import InputError
 from edlbench.geometry import metal_symbol
-from edlbench.reference.forcefield import build_system
+from edlbench.reference.forcefield import Mixing, PairTerm, build_system, pair_symbols
 from edlbench.stability import unstable_reason
 from edlbench.trajectory import TrajectoryWriter
 
@@ -39,10 +40,11 @@ def _platform(name: str):
     return mm.Platform.getPlatformByName(name)
 
 
-def _context(atoms: Atoms, integrator, platform: str, fixed=None, hmr: float = 0.0, where: str = "structure"):
+def _context(atoms: Atoms, integrator, platform: str, fixed=None, hmr: float = 0.0, where: str = "structure",
+             terms: dict | None = None):
     import openmm as mm
 
-    system, q = build_system(atoms, where, fixed=fixed, hmr=hmr)
+    system, q = build_system(atoms, where, fixed=fixed, hmr=hmr, **(terms or {}))
     ctx = mm.Context(system, integrator, _platform(platform))
     ctx.setPositions(atoms.positions / 10.0)
     return ctx, system, q
@@ -53,11 +55,14 @@ class OracleCalculator(Calculator):
 
     implemented_properties = ["energy", "forces"]
 
-    def __init__(self, platform: str = "Reference", where: str = "structure", **kwargs):
-        """`where` names the frames' source in error messages."""
+    def __init__(self, platform: str = "Reference", where: str = "structure", mixing: Mixing = "explicit",
+                 pair_terms: dict | None = None, **kwargs):
+        """`where` names the frames' source in error messages; `mixing`, `pair_terms` as in
+        :class:`ReferenceConfig` (:func:`force_field_of` reads them from a reference run)."""
         super().__init__(**kwargs)
         self.platform = platform
         self.where = where
+        self.terms = {"mixing": mixing, "pair_terms": pair_terms}
         self._ctx = None
         self._numbers = None
 
@@ -66,7 +71,8 @@ class OracleCalculator(Calculator):
 
         super().calculate(atoms, properties, system_changes)
         if self._ctx is None or not np.array_equal(self._numbers, self.atoms.numbers):
-            self._ctx, _, self.charges = _context(self.atoms, mm.VerletIntegrator(1e-3), self.platform, where=self.where)
+            self._ctx, _, self.charges = _context(self.atoms, mm.VerletIntegrator(1e-3), self.platform, where=self.where,
+                                                  terms=self.terms)
             self._numbers = self.atoms.numbers.copy()
         self._ctx.setPeriodicBoxVectors(*(mm.Vec3(*v) for v in self.atoms.cell.array / 10.0))
         self._ctx.setPositions(self.atoms.positions / 10.0)
@@ -74,6 +80,16 @@ class OracleCalculator(Calculator):
         energy = state.getPotentialEnergy()._value * KJMOL_TO_EV
         forces = np.asarray(state.getForces(asNumpy=True)._value) * KJMOL_TO_EV / 10.0
         self.results = {"energy": energy, "free_energy": energy, "forces": forces}
+
+
+def force_field_of(info: dict) -> dict:
+    """The pair-term settings (mixing, pair_terms) a reference run recorded in its info, so that
+    its frames are labelled with the force field that made them (a reference run that records no
+    mixing predates the explicit terms: Lorentz–Berthelot); the defaults for any other frames."""
+    config = info.get("config") or {}
+    legacy = info.get("model") == "reference" and "mixing" not in config
+    return {"mixing": "lorentz-berthelot" if legacy else config.get("mixing", "explicit"),
+            "pair_terms": config.get("pair_terms") or {}}
 
 
 @settings
@@ -94,8 +110,13 @@ class ReferenceConfig:
     min_distance: MinDistance = 0.6
     max_force: MaxForce = 30.0
     max_temperature: MaxTemperature = 1500.0
+    mixing: Annotated[Mixing, Field(description="metal–ion LJ: explicit pair terms or Lorentz–Berthelot")] = "explicit"
+    pair_terms: Annotated[dict[str, PairTerm], Field(description="metal pair LJ overrides, e.g. Au-Na: {sigma: Å, epsilon: kcal/mol}")] \
+        = dataclass_field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for key in self.pair_terms:
+            pair_symbols(key)
         if self.production * 1e3 / self.timestep < self.stride:
             raise ValueError(f"production={self.production} ps is shorter than one stride ({self.stride} steps of "
                              f"{self.timestep} fs): no frame would be written")
@@ -119,7 +140,7 @@ def run_reference_md(atoms: Atoms, cfg: ReferenceConfig, trajectory: Path, log: 
     dt_ps = cfg.timestep * 1e-3
     integrator = mm.LangevinMiddleIntegrator(cfg.temperature, cfg.friction, dt_ps)
     integrator.setRandomNumberSeed(seed)
-    ctx, system, _ = _context(atoms, integrator, cfg.platform, fixed, cfg.hmr, where)
+    ctx, system, _ = _context(atoms, integrator, cfg.platform, fixed, cfg.hmr, where, {"mixing": cfg.mixing, "pair_terms": cfg.pair_terms})
     if cfg.minimize:
         mm.LocalEnergyMinimizer.minimize(ctx, 10.0, 500)
     ctx.setVelocitiesToTemperature(cfg.temperature, seed)
