@@ -104,9 +104,7 @@ def analyse(args: argparse.Namespace) -> None:
               f"midplane at d = {r['d_mid']:.2f} Å; within 3.5 Å: min F = {r['f'][near][i]:+.2f} ± {2 * r['df'][near][i]:.2f} "
               f"k_BT (2σ) at d = {r['d'][near][i]:.2f} Å, largest 2σ {2 * r['df'][near].max():.2f} k_BT; "
               f"global min F = {r['f'].min():+.2f} at d = {r['d'][np.argmin(r['f'])]:.2f} Å")
-        for d in (1.6, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.0):
-            j = int(np.argmin(np.abs(r["d"] - d)))
-            print(f"    F({r['d'][j]:.2f} Å) = {r['f'][j]:+6.2f} ± {2 * r['df'][j]:.2f}")
+        print("    F (k_BT, ± 2σ) at d (Å): " + ", ".join(f"{d:.2f}: {f:+.1f} ± {2 * e:.1f}" for d, f, e in zip(r["d"], r["f"], r["df"])))
     if args.plot:
         import matplotlib
 
@@ -115,7 +113,7 @@ def analyse(args: argparse.Namespace) -> None:
 
         fig, ax = plt.subplots(figsize=(6, 4))
         for r in results:
-            line, = ax.plot(r["d"], r["f"], label=r["mixing"])
+            line, = ax.plot(r["d"], r["f"], marker=".", label=r["mixing"])
             ax.fill_between(r["d"], r["f"] - 2 * r["df"], r["f"] + 2 * r["df"], color=line.get_color(), alpha=0.3, lw=0)
         ax.axhline(0, color="k", lw=0.6)
         ax.axvline(3.5, color="grey", ls=":", lw=0.8)
