@@ -73,6 +73,7 @@ import numpy as np
 from ase import Atoms
 from pydantic import ConfigDict, Field
 from typing_extensions import TypedDict
+
 from edlbench.errors import InputError
 from edlbench.geometry import check_slab_cell, metal_symbol
 from edlbench.interface import surface_planes, water_hydrogens
