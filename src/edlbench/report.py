@@ -25,8 +25,8 @@ from edlbench.contract import STATUS, load  # noqa: E402
 from edlbench.files import staged_folder  # noqa: E402
 from edlbench.metrics import REFERENCE  # noqa: E402
 
+SIGMA_LABEL = "σ per cell, −n·e/A (µC/cm²; σ/2 per interface)"
 #: How each backend sees its environment (shared/DESIGN.md §1).
-SIGMA_LABEL = "σ per cell, −n·e/A (µC/cm²; σ/2 at each of the slab's two interfaces)"
 KIND = {"dp": "local", "grace1l": "local", "dpsigma": "local + σ input", "dpmp": "message passing", "grace2l": "message passing",
         "mace": "message passing", "esen": "message passing", "esen_oc25": "message passing (OC25, zero-shot)"}
 PROFILES = (("rho_O", "ρ_O (g/cm³)"), ("cos_theta", "⟨cos θ⟩"), ("rho_ion", "ρ_ion (nm⁻³)"))

@@ -95,6 +95,8 @@ O_SPCFW = LJ(3.165492, 0.1554253, -0.82)
 H_SPCFW = LJ(0.4, 0.046, 0.41)
 IONS = {"Na": LJ(2.159538, 0.3526418, 1.0)}
 METALS = {"Au": AU}
+BOND_K, BOND_R0 = 1059.162, 1.012  # kcal/mol/Å², Å
+ANGLE_K, ANGLE_T0 = 75.90, 113.24  # kcal/mol/rad², degrees
 UFF_AU = LJ(3.293 / 2 ** (1 / 6), 0.039, 0.0)  # dispersion only (Rappé et al. 1992)
 AU_NA_SIGMA = 3.3  # Å, chosen by the Na⁺ PMF (module docstring)
 
@@ -110,6 +112,7 @@ class PairTerm(TypedDict):
 
 
 def lorentz_berthelot(a: LJ, b: LJ) -> PairTerm:
+    """σ_ij = (σ_i + σ_j)/2, ε_ij = √(ε_i ε_j)."""
     return PairTerm(sigma=(a.sigma + b.sigma) / 2, epsilon=float(np.sqrt(a.epsilon * b.epsilon)))
 
 
@@ -143,8 +146,6 @@ def metal_pair_terms(metal: str, ion: str, mixing: Mixing = "explicit",
         if m == metal and partner in terms:
             terms[partner] = PairTerm(sigma=term["sigma"], epsilon=term["epsilon"])
     return terms
-BOND_K, BOND_R0 = 1059.162, 1.012  # kcal/mol/Å², Å
-ANGLE_K, ANGLE_T0 = 75.90, 113.24  # kcal/mol/rad², degrees
 
 
 def surface_layers(atoms: Atoms, metal: str, tol: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
