@@ -21,8 +21,8 @@ import numpy as np
 
 from edlbench.build import BuildConfig, build_interface
 from edlbench.config import load_params, make
-from edlbench.interface import surface_planes
-from edlbench.profiles import ProfileConfig, compute_profiles, first_minimum
+from edlbench.metrics import first_peak
+from edlbench.profiles import ProfileConfig, compute_profiles
 from edlbench.reference.oracle import ReferenceConfig, run_reference_md
 from edlbench.trajectory import read_frames
 
@@ -41,17 +41,13 @@ def run(params_path: str, outdir: Path, replica: int, n_ion: int) -> Path:
 def summary(path: Path, cfg: ProfileConfig) -> str:
     frames = read_frames(path)
     ds = compute_profiles(frames, cfg)
-    z, rho_o = ds.z.values, ds.rho_O.values
-    peak = int(np.argmax(rho_o))
+    peak = first_peak(ds)
     line = (f"{path.stem}: {frames.info['status']:>8}, ⟨cos θ⟩₁ {float(ds.cos_theta_layer1):+.3f} ± "
-            f"{float(ds.cos_theta_layer1_sem):.3f}, ρ_O peak {rho_o[peak]:.2f} g/cm³ at {z[peak]:.2f} Å, "
-            f"first ρ_O minimum {first_minimum(z, rho_o):.2f} Å")
-    if "rho_ion" in ds and np.nansum(ds.rho_ion.values) > 0:
-        symbols, lz = np.array(frames.symbols), frames.cells[:, 2, 2]
-        z_low, z_up = surface_planes(frames.positions[:, symbols == "Au", 2], lz, str(path))
-        h = np.mod(frames.positions[:, symbols == "Na", 2] - z_low[:, None], lz[:, None])
-        closest = np.minimum(h, (z_up - z_low)[:, None] - h).min()
-        line += f", ρ_Na max at {z[int(np.nanargmax(ds.rho_ion.values))]:.2f} Å, Na⁺ closest approach {closest:.2f} Å"
+            f"{float(ds.cos_theta_layer1_sem):.3f}, ρ_O peak {float(peak.rho_O_peak_height):.2f} g/cm³ at "
+            f"{float(peak.rho_O_peak_z):.2f} Å, first ρ_O minimum {float(ds.layer1_cutoff):.2f} Å")
+    if np.isfinite(float(ds.ion_closest_approach)):
+        line += (f", ρ_Na max at {float(ds.rho_ion.idxmax('z')):.2f} Å, "
+                 f"Na⁺ closest approach {float(ds.ion_closest_approach):.2f} Å")
     return line
 
 

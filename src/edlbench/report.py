@@ -90,7 +90,7 @@ def plot_profiles(ds: xr.Dataset, model: str, outdir: Path) -> str:
                     ax.plot(ds.z, da, label=name, **STYLE[name])
             ax.set_ylabel(label)
             if col == 0:
-                ax.set_title(f"n_ion = {k}, σ = {float(ds.sigma.sel(n_ion=k)):.1f} µC/cm²", fontsize=9, loc="left")
+                ax.set_title(f"n_ion = {k}, σ = {float(ds.sigma.sel(n_ion=k)):.1f} µC/cm² per cell", fontsize=9, loc="left")
     for ax in axes[-1]:
         ax.set_xlabel("z above the surface plane (Å)")
     axes[0, 0].legend(fontsize=8)

@@ -114,6 +114,11 @@ class ReferenceConfig:
     pair_terms: Annotated[dict[str, PairTerm], Field(description="metal pair LJ overrides, e.g. Au-Na: {sigma: Å, epsilon: kcal/mol}")] \
         = dataclass_field(default_factory=dict)
 
+    @property
+    def terms(self) -> dict:
+        """The pair-term settings as :func:`build_system` takes them."""
+        return {"mixing": self.mixing, "pair_terms": self.pair_terms}
+
     def __post_init__(self) -> None:
         for key in self.pair_terms:
             pair_symbols(key)
@@ -140,7 +145,7 @@ def run_reference_md(atoms: Atoms, cfg: ReferenceConfig, trajectory: Path, log: 
     dt_ps = cfg.timestep * 1e-3
     integrator = mm.LangevinMiddleIntegrator(cfg.temperature, cfg.friction, dt_ps)
     integrator.setRandomNumberSeed(seed)
-    ctx, system, _ = _context(atoms, integrator, cfg.platform, fixed, cfg.hmr, where, {"mixing": cfg.mixing, "pair_terms": cfg.pair_terms})
+    ctx, system, _ = _context(atoms, integrator, cfg.platform, fixed, cfg.hmr, where, cfg.terms)
     if cfg.minimize:
         mm.LocalEnergyMinimizer.minimize(ctx, 10.0, 500)
     ctx.setVelocitiesToTemperature(cfg.temperature, seed)
