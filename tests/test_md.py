@@ -40,6 +40,23 @@ def test_200_steps_are_stable_and_written(equilibrated, tmp_path, thermostat):
     assert np.all((temps > 100) & (temps < 600))
 
 
+def test_mdanalysis_reads_our_trajectory(equilibrated, tmp_path):
+    """A second, independent reader (MDAnalysis' AMBER NetCDF reader, which accepts only the
+    convention's 64-bit-offset NetCDF3) gives the same positions, cells and times as ours."""
+    import MDAnalysis as mda
+
+    run_md(equilibrated, OracleCalculator(), MDConfig(steps=60, stride=20), tmp_path / "md.nc", tmp_path / "md.log", {}, progress=False)
+    ours = read_frames(tmp_path / "md.nc")
+    with netCDF4.Dataset(tmp_path / "md.nc") as nc:
+        assert nc.data_model == "NETCDF3_64BIT_OFFSET" and nc.Conventions == "AMBER"
+    u = mda.Universe(tmp_path / "md.nc", format="NCDF", topology_format="MINIMAL", n_atoms=len(equilibrated))
+    assert len(u.trajectory) == len(ours) == 3
+    for f, ts in enumerate(u.trajectory):
+        np.testing.assert_allclose(ts.positions, ours.positions[f], atol=1e-5)  # both float32 on disk
+        np.testing.assert_allclose(ts.triclinic_dimensions, ours.cells[f], atol=1e-6)
+        assert ts.time == pytest.approx(ours.times[f])
+
+
 def test_broken_start_is_unstable_not_an_exception(equilibrated, tmp_path):
     atoms = equilibrated.copy()
     o = np.flatnonzero(atoms.symbols == "O")

@@ -1,7 +1,8 @@
 """Trajectories: read any ASE trajectory into arrays; write our compact NetCDF trajectory.
 
-Our format follows the AMBER NetCDF trajectory convention (readable by ASE's
-``NetCDFTrajectory``, VMD, MDAnalysis): ``coordinates`` (frame, atom, spatial) float32 Å,
+Our format is the AMBER NetCDF trajectory convention in the 64-bit-offset NetCDF3 format that
+the convention requires (readable by ASE's ``NetCDFTrajectory``, VMD, cpptraj, MDAnalysis):
+``coordinates`` (frame, atom, spatial) float32 Å,
 ``cell_lengths`` Å, ``cell_angles`` degrees, ``time`` ps, ``atom_types`` atomic numbers, plus
 per-frame thermo variables and the run's metadata as the JSON global attribute
 ``edlbench_info``. Frames are appended and flushed as the run goes, so a killed run keeps
@@ -21,6 +22,7 @@ from ase.data import chemical_symbols
 from ase.geometry import cell_to_cellpar, cellpar_to_cell
 from ase.io import read
 
+from edlbench import __version__
 from edlbench.errors import InputError
 from edlbench.files import existing
 
@@ -154,11 +156,12 @@ class TrajectoryWriter:
     def __init__(self, path: str | Path, atoms: Atoms, info: dict, thermo: dict[str, str]):
         """`thermo` maps a per-frame variable name to its units (e.g. {"temperature": "K"})."""
         self.path = Path(path)
-        self.nc = netCDF4.Dataset(self.path, "w", format="NETCDF4")
+        self.nc = netCDF4.Dataset(self.path, "w", format="NETCDF3_64BIT_OFFSET")
         nc = self.nc
         nc.Conventions = "AMBER"
         nc.ConventionVersion = "1.0"
         nc.program = "edlbench"
+        nc.programVersion = __version__
         self.set_info(info)
         nc.createDimension("frame", None)
         nc.createDimension("atom", len(atoms))
@@ -167,7 +170,7 @@ class TrajectoryWriter:
         nc.createDimension("cell_angular", 3)
         nc.createVariable("spatial", "S1", ("spatial",))[:] = np.array(list("xyz"), "S1")
         nc.createVariable("atom_types", "i4", ("atom",))[:] = atoms.numbers
-        coords = nc.createVariable("coordinates", "f4", ("frame", "atom", "spatial"), zlib=True)
+        coords = nc.createVariable("coordinates", "f4", ("frame", "atom", "spatial"))
         coords.units = "angstrom"
         nc.createVariable("cell_lengths", "f8", ("frame", "cell_spatial")).units = "angstrom"
         nc.createVariable("cell_angles", "f8", ("frame", "cell_angular")).units = "degree"
