@@ -9,7 +9,7 @@ NEXTFLOW = $(shell bash scripts/install-nextflow)
 
 .PHONY: envs test demo locks clean uv nextflow images
 
-ENVS    := core mace deepmd grace fairchem
+ENVS    := $(patsubst containers/%.lock,%,$(wildcard containers/*.lock))  # core + every backend spec's env (tests/test_containers.py)
 
 envs: $(foreach e,$(ENVS),$(VENVS)/$(e)/.built)
 

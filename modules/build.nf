@@ -1,22 +1,24 @@
 process BUILD {
     label 'core'
     label 'small'
-    tag "n${n_ion}"
+    tag "${meta.id}"
 
     input:
-    path params_yaml
-    val n_ion
+    tuple val(meta), val(settings)
 
     output:
-    path "n${n_ion}.extxyz"
+    tuple val(meta), path("${meta.charge}.extxyz")
 
     script:
     """
-    edlbench build --params ${params_yaml} --n-ions ${n_ion} -o .
+    cat > settings.json <<'SETTINGS'
+    ${settings}
+    SETTINGS
+    edlbench build --params settings.json --n-ions ${meta.n_ion} -o .
     """
 
     stub:
     """
-    touch n${n_ion}.extxyz
+    touch ${meta.charge}.extxyz
     """
 }

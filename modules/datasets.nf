@@ -3,15 +3,18 @@ process DATASETS {
     label 'small'
 
     input:
-    path params_yaml
     path trajectories, stageAs: 'trajectories/*/*'
+    val settings
 
     output:
-    path 'datasets', emit: datasets
+    path 'datasets'
 
     script:
     """
-    edlbench dataset trajectories/*/* --params ${params_yaml} -o datasets
+    cat > settings.json <<'SETTINGS'
+    ${settings}
+    SETTINGS
+    edlbench dataset trajectories/*/* --params settings.json -o datasets
     """
 
     stub:

@@ -1,22 +1,22 @@
 process EVALUATE {
     label 'ml'
     label 'small'
-    tag "${backend}/${train_set}/seed${seed}"
+    tag "${meta.id}"
 
     input:
+    tuple val(meta), path(model)
     path datasets
-    tuple val(backend), val(env), val(train_set), val(seed), val(test_charges), path(model)
 
     output:
-    path "errors-${backend}-${train_set}-${seed}.nc"
+    path "errors-${meta.id}.nc"
 
     script:
     """
-    edlbench evaluate ${test_charges.collect { "${datasets}/test/n${it}.extxyz" }.join(' ')} --backend ${backend} --model ${model} --train-set ${train_set} --seed ${seed} -o errors-${backend}-${train_set}-${seed}.nc
+    edlbench evaluate ${meta.test_sets.collect { "${datasets}/${it}" }.join(' ')} --backend ${meta.backend} --model ${model} --train-set ${meta.train_set} --seed ${meta.seed} -o errors-${meta.id}.nc
     """
 
     stub:
     """
-    touch errors-${backend}-${train_set}-${seed}.nc
+    touch errors-${meta.id}.nc
     """
 }

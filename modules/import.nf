@@ -3,15 +3,18 @@ process IMPORT {
     label 'small'
 
     input:
-    path params_yaml
     path dft_files, stageAs: 'dft/*'
+    val settings
 
     output:
     path 'imported/n*.extxyz'
 
     script:
     """
-    edlbench import dft/* --params ${params_yaml} -o imported
+    cat > settings.json <<'SETTINGS'
+    ${settings}
+    SETTINGS
+    edlbench import dft/* --params settings.json -o imported
     """
 
     stub:

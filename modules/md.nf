@@ -1,23 +1,25 @@
 process MD {
     label 'ml'
     label 'md'
-    tag "${backend}/${train_set}/${charge}"
+    tag "${meta.id}"
 
     input:
-    path params_yaml
-    tuple val(backend), val(env), val(train_set), val(seed), path(model), val(charge), path(start)
+    tuple val(meta), path(model), path(start), val(settings)
 
     output:
-    tuple val(backend), val(env), val(train_set), val(charge), val(seed), path("${backend}-${train_set}-${charge}/trajectory.nc"), emit: trajectory
-    path "${backend}-${train_set}-${charge}/thermo.log", emit: log
+    tuple val(meta), path("${meta.id}/trajectory.nc"), emit: trajectory
+    path "${meta.id}/thermo.log", emit: log
 
     script:
     """
-    edlbench md ${start} --params ${params_yaml} --backend ${backend} --model ${model} --train-set ${train_set} --seed ${seed} -o ${backend}-${train_set}-${charge}
+    cat > settings.json <<'SETTINGS'
+    ${settings}
+    SETTINGS
+    edlbench md ${start} --params settings.json --backend ${meta.backend} --model ${model} --train-set ${meta.train_set} --seed ${meta.seed} -o ${meta.id}
     """
 
     stub:
     """
-    mkdir -p ${backend}-${train_set}-${charge} && touch ${backend}-${train_set}-${charge}/trajectory.nc ${backend}-${train_set}-${charge}/thermo.log
+    mkdir -p ${meta.id} && touch ${meta.id}/trajectory.nc ${meta.id}/thermo.log
     """
 }

@@ -4,17 +4,18 @@ process PLAN {
 
     input:
     path params_yaml
+    val seed
 
     output:
     path 'plan.json'
 
     script:
     """
-    edlbench plan --params ${params_yaml} -o plan.json
+    edlbench plan --params ${params_yaml} --seed ${seed} -o plan.json
     """
 
     stub:  // the plan is cheap and shapes the whole DAG: compute it for real
     """
-    edlbench plan --params ${params_yaml} -o plan.json
+    edlbench plan --params ${params_yaml} --seed ${seed} -o plan.json
     """
 }

@@ -1,22 +1,24 @@
 process PROFILES {
     label 'core'
     label 'small'
-    tag "${model}/${train_set}/${charge}"
+    tag "${meta.id}"
 
     input:
-    path params_yaml
-    tuple val(model), val(train_set), val(charge), val(seed), path(trajectory)
+    tuple val(meta), path(trajectory), val(settings)
 
     output:
-    path "${model}-${train_set}-${charge}.nc"
+    path "profiles-${meta.id}.nc"
 
     script:
     """
-    edlbench profiles ${trajectory} --params ${params_yaml} --model ${model} --train-set ${train_set} --seed ${seed} -o ${model}-${train_set}-${charge}.nc
+    cat > settings.json <<'SETTINGS'
+    ${settings}
+    SETTINGS
+    edlbench profiles ${trajectory} --params settings.json --model ${meta.backend} --train-set ${meta.train_set} --seed ${meta.seed} -o profiles-${meta.id}.nc
     """
 
     stub:
     """
-    touch ${model}-${train_set}-${charge}.nc
+    touch profiles-${meta.id}.nc
     """
 }

@@ -1,24 +1,26 @@
 process REFERENCE_MD {
     label 'core'
     label 'md'
-    tag "${structure.baseName}"
+    tag "${meta.id}"
 
     input:
-    path params_yaml
-    path structure
+    tuple val(meta), path(structure), val(settings)
 
     output:
-    tuple val("${structure.baseName}"), path("${structure.baseName}/trajectory.nc"), emit: trajectory
-    path "${structure.baseName}/thermo.log", emit: log
+    tuple val(meta), path("${meta.id}/trajectory.nc"), emit: trajectory
+    path "${meta.id}/thermo.log", emit: log
 
     script:
     """
-    edlbench reference-md ${structure} --params ${params_yaml} --seed ${params.seed} -o ${structure.baseName}
+    cat > settings.json <<'SETTINGS'
+    ${settings}
+    SETTINGS
+    edlbench reference-md ${structure} --params settings.json --seed ${meta.seed} -o ${meta.id}
     """
 
     stub:
     """
-    mkdir -p ${structure.baseName}
-    touch ${structure.baseName}/trajectory.nc ${structure.baseName}/thermo.log
+    mkdir -p ${meta.id}
+    touch ${meta.id}/trajectory.nc ${meta.id}/thermo.log
     """
 }

@@ -1,23 +1,25 @@
 process TRAIN {
     label 'ml'
     label 'train'
-    tag "${backend}/${train_set}/seed${seed}"
+    tag "${meta.id}"
 
     input:
-    path params_yaml
+    tuple val(meta), val(settings)
     path datasets
-    tuple val(backend), val(env), val(train_set), val(seed), val(test_charges)
 
     output:
-    tuple val(backend), val(env), val(train_set), val(seed), val(test_charges), path("${backend}-${train_set}-seed${seed}")
+    tuple val(meta), path("${meta.id}")
 
     script:
     """
-    edlbench train --params ${params_yaml} --backend ${backend} --train-set ${train_set} --seed ${seed} --datasets ${datasets} -o ${backend}-${train_set}-seed${seed}
+    cat > settings.json <<'SETTINGS'
+    ${settings}
+    SETTINGS
+    edlbench train --params settings.json --backend ${meta.backend} --train-set ${meta.train_set} --seed ${meta.seed} --datasets ${datasets} -o ${meta.id}
     """
 
     stub:
     """
-    mkdir -p ${backend}-${train_set}-seed${seed} && touch ${backend}-${train_set}-seed${seed}/model.json
+    mkdir -p ${meta.id} && touch ${meta.id}/model.json
     """
 }

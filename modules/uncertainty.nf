@@ -1,21 +1,21 @@
 process UNCERTAINTY {
     label 'ml'
     label 'small'
-    tag "${backend}/${train_set}/${charge}"
+    tag "${meta.id}"
 
     input:
-    tuple val(backend), val(env), val(train_set), val(charge), val(seed), path(trajectory, stageAs: 'md.nc'), path(models, stageAs: 'model?')
+    tuple val(meta), path(trajectory, stageAs: 'md.nc'), path(models, stageAs: 'model?')
 
     output:
-    tuple val(backend), val(train_set), val(charge), val(seed), path("${backend}-${train_set}-${charge}.nc")
+    tuple val(meta), path("${meta.id}.nc")
 
     script:
     """
-    edlbench uncertainty md.nc --backend ${backend} --models ${models.join(' ')} -o ${backend}-${train_set}-${charge}.nc
+    edlbench uncertainty md.nc --backend ${meta.backend} --models ${models.join(' ')} -o ${meta.id}.nc
     """
 
     stub:
     """
-    touch ${backend}-${train_set}-${charge}.nc
+    touch ${meta.id}.nc
     """
 }

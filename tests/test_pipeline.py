@@ -99,6 +99,33 @@ def test_stub_run_of_paper_plan(tmp_path):
     assert len(trace(tmp_path / "r")) == expected, out
 
 
+def test_resume_reruns_only_the_steps_an_edited_setting_feeds(tmp_path):
+    """Each task gets only its own settings: under -resume, editing profiles.dz re-runs PROFILES,
+    AGGREGATE and REPORT (and the cheap PLAN); editing md.steps re-runs MD and what follows it.
+    A stub run, so the three runs cost seconds each; the cache decisions are the real ones."""
+    params = yaml.safe_load((ROOT / "params/test.yaml").read_text())
+    plan = make_plan(ROOT / "params/test.yaml")
+    committee_runs = sum(committees(plan)[(r["backend"], r["train_set"])] > 1 for r in plan["md"])
+
+    def resume() -> tuple[Counter, Counter]:
+        (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+        run_nf("run", str(ROOT / "main.nf"), "-profile", "test,local", "-stub-run", "-resume", "--params_yaml",
+               str(tmp_path / "params.yaml"), "--outdir", str(tmp_path / "r"), cwd=tmp_path)
+        rows = trace(tmp_path / "r")
+        count = {status: Counter(r["name"].split(" ")[0].split(":")[-1] for r in rows if r["status"] == status) for status in ("COMPLETED", "CACHED")}
+        return count["COMPLETED"], count["CACHED"]
+
+    resume()
+    params["profiles"]["dz"] = 2 * params["profiles"]["dz"]
+    executed, cached = resume()
+    assert executed == Counter(PLAN=1, PROFILES=len(plan["charges"]) + len(plan["md"]), AGGREGATE=1, REPORT=1), executed
+    assert cached["TRAIN"] == len(plan["train"]) and cached["MD"] == len(plan["md"]) and cached["REFERENCE_MD"] == len(plan["charges"])
+    params["md"]["steps"] += 10
+    executed, cached = resume()
+    assert executed == Counter(PLAN=1, MD=len(plan["md"]), UNCERTAINTY=committee_runs, PROFILES=len(plan["md"]), AGGREGATE=1, REPORT=1), executed
+    assert cached["TRAIN"] == len(plan["train"]) and cached["EVALUATE"] == len(plan["train"]) and cached["PROFILES"] == len(plan["charges"])
+
+
 @pytest.mark.parametrize("profile", ["hpc", "apptainer"])
 def test_configs_render_with_images(tmp_path, profile):
     out = run_nf("config", str(ROOT), "-profile", profile, cwd=tmp_path)

@@ -11,8 +11,6 @@ least ``ion_distance`` (Å) from either surface plane. Each charge state has
 
 from __future__ import annotations
 
-import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -29,6 +27,7 @@ from edlbench.config import Seed, settings
 from edlbench.errors import InputError
 from edlbench.files import atomic_output
 from edlbench.geometry import IONS, METALS, lateral_area, surface_charge
+from edlbench.processes import executable
 from edlbench.processes import run as run_child
 
 #: Water geometry of SPC/Fw (Wu, Tepper, Voth, J. Chem. Phys. 124, 024503 (2006)): r_OH Å, HOH deg.
@@ -103,13 +102,6 @@ def _water_template() -> Atoms:
     )
 
 
-def _packmol() -> str:
-    """packmol on PATH, or the one the PyPI wheel installed beside this Python."""
-    exe = shutil.which("packmol") or shutil.which("packmol", path=str(Path(sys.executable).parent))
-    if exe is None:
-        raise InputError("build: the packmol executable is not on PATH (pip install packmol)")
-    return exe
-
 
 def pack_liquid(cfg: BuildConfig, metal: Atoms, n_water: int, n_ion: int) -> Atoms:
     """Pack `n_water` waters and `n_ion` ions with packmol above the slab; returns them alone."""
@@ -144,7 +136,7 @@ def pack_liquid(cfg: BuildConfig, metal: Atoms, n_water: int, n_ion: int) -> Ato
             ]
         (tmpdir / "pack.inp").write_text("\n".join(lines) + "\n")
         with open(tmpdir / "pack.inp") as stdin:
-            run = run_child([_packmol()], stdin=stdin, cwd=tmpdir, capture_output=True, text=True)
+            run = run_child([executable("packmol", "pip install packmol")], stdin=stdin, cwd=tmpdir, capture_output=True, text=True)
         out = tmpdir / "packed.xyz"
         if run.returncode != 0 or not out.exists() or "Success!" not in run.stdout:
             tail = run.stdout.strip().splitlines()[-3:] if run.stdout else []

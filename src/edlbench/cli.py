@@ -31,7 +31,7 @@ def _plan(args: argparse.Namespace) -> None:
 
     if args.params is None:
         raise InputError("plan: --params is required")
-    plan = write_plan(args.params, args.output)
+    plan = write_plan(args.params, args.output, args.seed)
     print(f"{args.output}: {len(plan['charges'])} charge states, {len(plan['train'])} training runs, {len(plan['md'])} MD runs")
     for backend, reason in plan["skipped"].items():
         print(f"warning: {backend} left out: {reason}", file=sys.stderr)
@@ -191,9 +191,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    from edlbench.backends import SPECS
     from edlbench.units import Units
 
     units = get_args(Units)
+    backend_names = list(SPECS)
     p = _Parser(prog="edlbench", description=__doc__)
     p.add_argument("--version", action="version", version=f"edlbench {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
@@ -206,6 +208,7 @@ def parser() -> argparse.ArgumentParser:
 
     c = command("plan", _plan, "validate the params file and write the run matrix (plan.json) for main.nf")
     c.add_argument("-o", "--output", type=Path, default=Path("plan.json"))
+    c.add_argument("--seed", type=int, default=1, help="seed of the reference MD runs (default 1)")
 
     c = command("build", _build, "starting structures: fcc(111) slab + water + n ions, one extxyz per charge state")
     c.add_argument("-o", "--outdir", type=Path, default=Path("."), help="output folder (default .)")
@@ -257,7 +260,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--units", choices=units, help="units of the labels: auto (eV, eV/Å, checked; default) or the unit to convert from")
 
     c = command("train", _train, "train one model with its package's own training entry point")
-    c.add_argument("--backend", required=True)
+    c.add_argument("--backend", required=True, choices=backend_names, metavar="BACKEND", help=f"one of: {', '.join(backend_names)}")
     c.add_argument("--train-set", required=True, help="mixed, n0, n1, …")
     c.add_argument("--datasets", type=Path, default=Path("datasets"), help="folder written by `edlbench dataset`")
     c.add_argument("--seed", type=int, default=0, help="model seed (committee member)")
@@ -265,7 +268,7 @@ def parser() -> argparse.ArgumentParser:
 
     c = command("evaluate", _evaluate, "energy/force errors of a trained model per test charge state → errors.nc")
     c.add_argument("test_sets", nargs="+", type=Path, help="test/n*.extxyz from `edlbench dataset`")
-    c.add_argument("--backend", required=True)
+    c.add_argument("--backend", required=True, choices=backend_names, metavar="BACKEND", help=f"one of: {', '.join(backend_names)}")
     c.add_argument("--model", type=Path, required=True, help="model folder from `edlbench train` (or the model file)")
     c.add_argument("--train-set", required=True)
     c.add_argument("--seed", type=int, default=0)
@@ -274,7 +277,7 @@ def parser() -> argparse.ArgumentParser:
 
     c = command("md", _md, "NVT MD with a trained model (same driver for every backend); unstable runs exit 0")
     c.add_argument("structure", type=Path)
-    c.add_argument("--backend", required=True)
+    c.add_argument("--backend", required=True, choices=backend_names, metavar="BACKEND", help=f"one of: {', '.join(backend_names)}")
     c.add_argument("--model", type=Path, required=True, help="model folder from `edlbench train` (or the model file)")
     c.add_argument("--train-set", default="none")
     c.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto (GPU if visible), cpu or cuda")
@@ -287,7 +290,7 @@ def parser() -> argparse.ArgumentParser:
 
     c = command("uncertainty", _uncertainty, "committee force spread along an MD trajectory, written into its NetCDF")
     c.add_argument("trajectory", type=Path, help="trajectory.nc from `edlbench md`")
-    c.add_argument("--backend", required=True)
+    c.add_argument("--backend", required=True, choices=backend_names, metavar="BACKEND", help=f"one of: {', '.join(backend_names)}")
     c.add_argument("--models", type=Path, nargs="+", required=True, help="committee: model folders or files (two or more)")
     c.add_argument("--stride", type=count(1), default=1, help="every k-th frame (others get NaN)")
     c.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto (GPU if visible), cpu or cuda")

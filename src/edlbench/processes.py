@@ -1,4 +1,4 @@
-"""Child processes (packmol, the packages' training commands) that end with their parent.
+"""Child processes (packmol, the packages' training commands): found one way, ended with their parent.
 
 On Linux each child asks the kernel for SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), so
 a killed ``edlbench`` step — even by SIGKILL, which runs no clean-up — leaves no orphan behind.
@@ -7,10 +7,14 @@ a killed ``edlbench`` step — even by SIGKILL, which runs no clean-up — leave
 from __future__ import annotations
 
 import ctypes
+import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
+
+from edlbench.errors import InputError
 
 _PR_SET_PDEATHSIG = 1
 
@@ -31,3 +35,12 @@ def run(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess:
 def popen(args: list[str], **kwargs: Any) -> subprocess.Popen:
     """`subprocess.Popen` whose child ends with this process."""
     return subprocess.Popen(args, **_options(kwargs))
+
+
+def executable(name: str, what: str) -> str:
+    """The command `name` of this environment: beside the running Python first (a venv's or an
+    image's bin/), then on PATH; a missing one is one InputError line saying what provides it."""
+    exe = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if exe is None:
+        raise InputError(f"the `{name}` command was not found ({what})")
+    return exe

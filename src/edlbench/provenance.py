@@ -13,9 +13,8 @@ from pathlib import Path
 import edlbench
 
 REPO = Path(edlbench.__file__).resolve().parents[2]
-#: Packages whose versions are recorded when installed (backends add theirs).
-TRACKED = ("ase", "numpy", "xarray", "netCDF4", "openmm", "deepmd-kit", "mace-torch", "torch",
-           "tensorpotential", "python-ace", "tensorflow-cpu", "fairchem-core")
+#: Packages of the core whose versions are recorded; each backend's spec adds its own.
+CORE_PACKAGES = ("ase", "numpy", "xarray", "netCDF4", "openmm", "pymbar")
 
 
 def git_commit() -> str:
@@ -39,8 +38,12 @@ def lock_hash() -> str:
 
 
 def versions() -> dict[str, str]:
+    """Installed versions of the core's and every backend's packages (absent ones left out)."""
+    from edlbench.backends import SPECS
+
+    tracked = dict.fromkeys(CORE_PACKAGES + tuple(p for spec in SPECS.values() for p in spec.packages))
     out = {}
-    for name in TRACKED:
+    for name in tracked:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

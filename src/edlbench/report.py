@@ -21,14 +21,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from edlbench.backends import SPECS  # noqa: E402
 from edlbench.contract import STATUS, load  # noqa: E402
 from edlbench.files import staged_folder  # noqa: E402
 from edlbench.metrics import REFERENCE  # noqa: E402
 
 SIGMA_LABEL = "σ per cell, −n·e/A (µC/cm²; σ/2 per interface)"
 #: How each backend sees its environment (shared/DESIGN.md §1).
-KIND = {"dp": "local", "grace1l": "local", "dpsigma": "local + σ input", "dpmp": "message passing", "grace2l": "message passing",
-        "mace": "message passing", "esen": "message passing", "esen_oc25": "message passing (OC25, zero-shot)"}
 PROFILES = (("rho_O", "ρ_O (g/cm³)"), ("cos_theta", "⟨cos θ⟩"), ("rho_ion", "ρ_ion (nm⁻³)"))
 
 
@@ -196,7 +195,7 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
 def locality_section(ds: xr.Dataset) -> Section:
     """Q3: locality vs message passing, from deviations, errors and stability of the mixed models."""
     sec = Section("Locality, message passing and robustness (question 3)")
-    header = ["model", "kind", "mean abs Δ⟨cos θ⟩₁ (mixed)", "mean ρ_O RMSD (mixed, g/cm³)", "force RMSE (mixed, meV/Å)", "unstable runs"]
+    header = ["model", "kind", "receptive field", "mean abs Δ⟨cos θ⟩₁ (mixed)", "mean ρ_O RMSD (mixed, g/cm³)", "force RMSE (mixed, meV/Å)", "unstable runs"]
     rows, by_kind = [], {}
     for model in models(ds):
         if "mixed" not in ds.train_set.values or (ds.status.sel(model=model, train_set="mixed") == STATUS["missing"]).all():
@@ -206,9 +205,10 @@ def locality_section(ds: xr.Dataset) -> Section:
         rmsd = float(ds.rho_O_rmsd.sel(**sel).mean()) if "rho_O_rmsd" in ds else np.nan
         rmse = float(ds.rmse_force_committee.sel(**sel).mean()) if "rmse_force_committee" in ds else np.nan
         unstable = float(ds.unstable_fraction.sel(**sel).mean()) if "unstable_fraction" in ds else np.nan
-        kind = KIND.get(model, "?")
+        spec = SPECS.get(model)
+        kind, reach = (spec.kind, spec.receptive_field) if spec else ("?", "?")
         by_kind.setdefault(kind, []).append(dev)
-        rows.append([model, kind, _fmt(dev), _fmt(rmsd), _fmt(rmse), _fmt(unstable)])
+        rows.append([model, kind, reach, _fmt(dev), _fmt(rmsd), _fmt(rmse), _fmt(unstable)])
     sec.tables.append((header, rows))
     if "local" in by_kind and "message passing" in by_kind:
         local, mp = np.nanmean(by_kind["local"]), np.nanmean(by_kind["message passing"])

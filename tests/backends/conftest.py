@@ -1,5 +1,5 @@
 """Backend tests run inside one environment at a time: `pytest tests/backends --env mace` tests
-every backend of that environment (see edlbench.backends.REGISTRY) with its test-scale preset
+every backend of that environment (see edlbench.backends.SPECS) with its test-scale preset
 from params/test.yaml, on a small oracle data set."""
 
 import sys
@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from edlbench.backends import PRETRAINED, REGISTRY, merge  # noqa: E402
+from edlbench.backends import SPECS, merge  # noqa: E402
 from edlbench.build import BuildConfig, build_interface  # noqa: E402
 from edlbench.config import load_params  # noqa: E402
 from edlbench.dataset import DatasetConfig, build_datasets  # noqa: E402
@@ -36,14 +36,14 @@ def pytest_addoption(parser):
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         env = metafunc.config.getoption("env")
-        names = [b for b, (_, e) in REGISTRY.items() if e == env and b not in PRETRAINED]
+        names = [b for b, spec in SPECS.items() if spec.env == env and not spec.pretrained]
         if not names:
             raise pytest.UsageError(f"no backend runs in environment {env!r}")
         sigma_aware = [b for b in names if b == "dpsigma"]
         metafunc.parametrize("backend", sigma_aware if "sigma_aware" in metafunc.function.__name__ else names, scope="session")
     if "pretrained" in metafunc.fixturenames:  # backends that load a user's checkpoint (none in most environments)
         env = metafunc.config.getoption("env")
-        metafunc.parametrize("pretrained", [b for b in sorted(PRETRAINED) if REGISTRY[b][1] == env], scope="session")
+        metafunc.parametrize("pretrained", [b for b, spec in SPECS.items() if spec.pretrained and spec.env == env], scope="session")
 
 
 @pytest.fixture(scope="session")

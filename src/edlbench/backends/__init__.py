@@ -9,8 +9,8 @@ core installs and runs without any ML package:
   calculator for a trained model (energy eV, forces eV/Å); `device` is "auto" (CUDA when a GPU
   is visible, else CPU), "cpu" or "cuda".
 
-``REGISTRY`` names each backend's module and the environment (``.venvs/<env>``,
-``containers/<env>.def``) it needs. ``edlbench train`` writes the model into a folder with a
+``SPECS`` holds one :class:`BackendSpec` per backend: module, environment (``.venvs/<env>``,
+``containers/<env>.def``), locality and receptive field, recorded packages, training command. ``edlbench train`` writes the model into a folder with a
 ``model.json`` manifest, so later steps take the folder whatever the package's file format.
 """
 
@@ -20,6 +20,7 @@ import importlib
 import json
 import os
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
@@ -31,21 +32,39 @@ from edlbench.errors import InputError
 from edlbench.files import atomic_output
 from edlbench.processes import popen
 
-#: backend name -> (module, environment)
-REGISTRY: dict[str, tuple[str, str]] = {
-    "dp": ("edlbench.backends.dp", "deepmd"),
-    "dpmp": ("edlbench.backends.dpmp", "deepmd"),
-    "dpsigma": ("edlbench.backends.dpsigma", "deepmd"),
-    "mace": ("edlbench.backends.mace", "mace"),
-    "grace1l": ("edlbench.backends.grace1l", "grace"),
-    "grace2l": ("edlbench.backends.grace2l", "grace"),
-    "esen": ("edlbench.backends.esen", "fairchem"),
-    "esen_oc25": ("edlbench.backends.esen_oc25", "fairchem"),
-}
+@dataclass(frozen=True)
+class BackendSpec:
+    """Everything the pipeline knows about one backend, read by the plan, the CLI, the report,
+    provenance, the environment tests and the backend tests."""
 
-#: backends that run a user's checkpoint as it is: no fitting; the pipeline's training set is
-#: "pretrained" and the module's ``checkpoint_problem(path)`` says why a checkpoint is unusable
-PRETRAINED = {"esen_oc25"}
+    module: str  #: the backend module (its ML package is imported inside its functions only)
+    env: str  #: environment it runs in: .venvs/<env>, containers/<env>.{lock,def}
+    kind: str  #: locality, as the report groups models: "local" or "message passing" (+ detail)
+    receptive_field: str  #: with the module's default options, for the report (Å)
+    packages: tuple[str, ...]  #: distributions whose versions every output records
+    trainer: str | None  #: the package's own training command (None: pretrained, no fitting)
+
+    @property
+    def pretrained(self) -> bool:
+        """Runs a user's checkpoint as it is: the training set is "pretrained" and the module's
+        ``checkpoint_problem(path)`` says why a checkpoint is unusable."""
+        return self.trainer is None
+
+
+_DEEPMD = ("deepmd-kit", "torch")
+_GRACE = ("tensorpotential", "python-ace", "tensorflow-cpu")
+_FAIRCHEM = ("fairchem-core", "torch")
+#: backend name -> its spec
+SPECS: dict[str, BackendSpec] = {
+    "dp": BackendSpec("edlbench.backends.dp", "deepmd", "local", "6 Å (r_c)", _DEEPMD, "dp"),
+    "dpmp": BackendSpec("edlbench.backends.dpmp", "deepmd", "message passing", "18 Å (3 × 6 Å)", _DEEPMD, "dp"),
+    "dpsigma": BackendSpec("edlbench.backends.dpsigma", "deepmd", "local + σ input", "6 Å (r_c)", _DEEPMD, "dp"),
+    "mace": BackendSpec("edlbench.backends.mace", "mace", "message passing", "10 Å (2 × 5 Å)", ("mace-torch", "torch"), "mace_run_train"),
+    "grace1l": BackendSpec("edlbench.backends.grace1l", "grace", "local", "5 Å (r_c)", _GRACE, "gracemaker"),
+    "grace2l": BackendSpec("edlbench.backends.grace2l", "grace", "message passing", "10 Å (2 × 5 Å)", _GRACE, "gracemaker"),
+    "esen": BackendSpec("edlbench.backends.esen", "fairchem", "message passing", "12 Å (2 × 6 Å)", _FAIRCHEM, "fairchem"),
+    "esen_oc25": BackendSpec("edlbench.backends.esen_oc25", "fairchem", "message passing (OC25, zero-shot)", "checkpoint's", _FAIRCHEM, None),
+}
 
 
 @settings
@@ -91,13 +110,13 @@ def merge(base: dict, override: dict) -> dict:
 
 def get(name: str) -> ModuleType:
     """The backend module `name`, or a one-line error listing the known ones."""
-    if name not in REGISTRY:
-        raise InputError(f"unknown backend {name!r} (known: {', '.join(REGISTRY)})")
-    module, env = REGISTRY[name]
+    if name not in SPECS:
+        raise InputError(f"unknown backend {name!r} (known: {', '.join(SPECS)})")
+    spec = SPECS[name]
     try:
-        return importlib.import_module(module)
+        return importlib.import_module(spec.module)
     except ImportError as exc:
-        raise InputError(f"backend {name!r} needs the '{env}' environment (.venvs/{env}, make envs): {exc}") from None
+        raise InputError(f"backend {name!r} needs the '{spec.env}' environment (.venvs/{spec.env}, make envs): {exc}") from None
 
 
 def run_logged(what: str, args: list[str], log: Path, cwd: Path, env: dict | None = None,
@@ -125,7 +144,7 @@ def calculator(name: str, model: Path, device: str = "auto"):
     """The ASE calculator of backend `name` for a trained `model` (folder or file): a missing ML
     package or an unreadable model is one InputError line."""
     backend, path = get(name), model_file(model)
-    env = REGISTRY[name][1]
+    env = SPECS[name].env
     try:
         return backend.calculator(path, device)
     except ImportError as exc:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,7 +25,7 @@ from pydantic import Field
 
 from edlbench.backends import merge, run_logged
 from edlbench.config import settings
-from edlbench.errors import InputError
+from edlbench.processes import executable
 
 Section = Annotated[dict[str, Any] | None, Field(description="deep-merged into the same section of deepmd's input.json")]
 
@@ -52,12 +50,6 @@ BASE = {
                  "validation_data": {"batch_size": 1, "numb_btch": 2}},
 }
 
-
-def _dp() -> str:
-    exe = shutil.which("dp", path=str(Path(sys.executable).parent)) or shutil.which("dp")
-    if exe is None:
-        raise InputError("deepmd: the `dp` command was not found (the 'deepmd' environment: make envs)")
-    return exe
 
 
 def to_deepmd_npy(extxyz: Path, outdir: Path, type_map: list[str]) -> list[Path]:
@@ -114,9 +106,10 @@ def train(name: str, descriptor: dict, train: Path, valid: Path, config: dict, w
     (workdir / "input.json").write_text(json.dumps(jdata, indent=2))
     log = workdir / "train.log"
     log.write_text("")
-    _run([_dp(), "--pt", "train", "input.json"], log, workdir, "training")
+    dp = executable("dp", "the 'deepmd' environment: make envs")
+    _run([dp, "--pt", "train", "input.json"], log, workdir, "training")
     model = workdir / f"{name}_seed{seed}.pth"
-    _run([_dp(), "--pt", "freeze", "-o", model.name], log, workdir, "freezing")
+    _run([dp, "--pt", "freeze", "-o", model.name], log, workdir, "freezing")
     return model
 
 

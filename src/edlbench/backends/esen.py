@@ -17,8 +17,6 @@ checkpoint (see :mod:`edlbench.backends.esen_oc25` for the pretrained OC25 model
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +26,7 @@ from pydantic import Field
 from edlbench.backends import merge, run_logged, torch_device
 from edlbench.config import settings
 from edlbench.errors import InputError
+from edlbench.processes import executable
 
 DEFAULTS = {
     "task": "edl",  # fairchem's dataset/task name of the model; FAIRChemCalculator selects it
@@ -139,12 +138,6 @@ def _lmdb(extxyz: Path, outdir: Path) -> Path:
     return outdir
 
 
-def _fairchem() -> str:
-    exe = shutil.which("fairchem", path=str(Path(sys.executable).parent)) or shutil.which("fairchem")
-    if exe is None:
-        raise InputError("esen: the `fairchem` command was not found (the 'fairchem' environment: make envs)")
-    return exe
-
 
 def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
     """`fairchem -c` on a config written from `config`; returns the inference checkpoint."""
@@ -160,7 +153,7 @@ def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> P
     log = workdir / "train.log"
     env = {**os.environ, "WANDB_MODE": "disabled", "HF_HUB_OFFLINE": "1"}
     model = workdir / "run" / "checkpoints" / "final" / "inference_ckpt.pt"
-    run_logged("esen: training", [_fairchem(), "-c", "config.yaml"], log, workdir, env, output=model)
+    run_logged("esen: training", [executable("fairchem", "the 'fairchem' environment: make envs"), "-c", "config.yaml"], log, workdir, env, output=model)
     return model
 
 

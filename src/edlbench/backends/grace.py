@@ -17,8 +17,6 @@ spread, as for the others.
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,7 +25,7 @@ from pydantic import Field
 
 from edlbench.backends import merge, run_logged
 from edlbench.config import settings
-from edlbench.errors import InputError
+from edlbench.processes import executable
 
 Section = Annotated[dict[str, Any] | None, Field(description="deep-merged into the same section of gracemaker's input.yaml")]
 
@@ -64,12 +62,6 @@ BASE = {
 }
 
 
-def _gracemaker() -> str:
-    exe = shutil.which("gracemaker", path=str(Path(sys.executable).parent)) or shutil.which("gracemaker")
-    if exe is None:
-        raise InputError("grace: `gracemaker` not found (the 'grace' environment: make envs)")
-    return exe
-
 
 def train(preset: str, train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
     """gracemaker on `train`/`valid` with `preset`; returns the SavedModel folder."""
@@ -85,7 +77,7 @@ def train(preset: str, train: Path, valid: Path, config: dict, workdir: Path, se
     (workdir / "input.yaml").write_text(yaml.safe_dump(merge(merge(BASE, run), config), sort_keys=False))
     log = workdir / "train.log"
     model = workdir / "seed" / str(seed) / "final_model"
-    run_logged("grace: training", [_gracemaker(), "input.yaml"], log, workdir, output=model / "saved_model.pb")
+    run_logged("grace: training", [executable("gracemaker", "the 'grace' environment: make envs"), "input.yaml"], log, workdir, output=model / "saved_model.pb")
     return model
 
 

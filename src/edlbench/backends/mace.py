@@ -4,8 +4,6 @@ receptive field 2 × r_max), trained with mace's own ``mace_run_train`` and run 
 
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -13,7 +11,7 @@ from pydantic import Field
 
 from edlbench.backends import run_logged, torch_device
 from edlbench.config import settings
-from edlbench.errors import InputError
+from edlbench.processes import executable
 
 Count = Annotated[int | None, Field(ge=1)]
 Weight = Annotated[float | None, Field(ge=0)]
@@ -63,19 +61,13 @@ DEFAULTS = {
 }
 
 
-def _entry_point() -> str:
-    exe = shutil.which("mace_run_train") or shutil.which("mace_run_train", path=str(Path(sys.executable).parent))
-    if exe is None:
-        raise InputError("mace: mace_run_train not found (the 'mace' environment: make envs)")
-    return exe
-
 
 def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
     """Train with mace_run_train on REF_energy/REF_forces; returns the .model file."""
     options = {**DEFAULTS, **config}
     workdir = Path(workdir).resolve()
     name = f"mace_seed{seed}"
-    args = [_entry_point(), f"--name={name}", f"--train_file={Path(train).resolve()}", f"--valid_file={Path(valid).resolve()}",
+    args = [executable("mace_run_train", "the 'mace' environment: make envs"), f"--name={name}", f"--train_file={Path(train).resolve()}", f"--valid_file={Path(valid).resolve()}",
             "--energy_key=REF_energy", "--forces_key=REF_forces", f"--seed={seed}", f"--device={torch_device()}",
             f"--work_dir={workdir}", f"--model_dir={workdir}", "--save_cpu"]
     args += [f"--{k}={v}" for k, v in options.items()]
