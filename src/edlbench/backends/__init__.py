@@ -32,6 +32,7 @@ from edlbench.errors import InputError
 from edlbench.files import atomic_output
 from edlbench.processes import popen
 
+
 @dataclass(frozen=True)
 class BackendSpec:
     """Everything the pipeline knows about one backend, read by the plan, the CLI, the report,
