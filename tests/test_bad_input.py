@@ -233,7 +233,7 @@ def damage_traj(data: Path, tmp: Path, how: str) -> Path:
 
 
 PROFILE_CASES = [
-    ("truncated", [], "not a readable NetCDF"),
+    ("truncated", [], "truncated trajectory"),
     ("text", [], "not a readable NetCDF"),
     ("atom_types", [], "missing variable 'atom_types'"),
     ("cell_lengths", [], "missing variable 'cell_lengths'"),
@@ -356,7 +356,7 @@ def test_ml_steps_without_their_package(data, tmp_path, capsys):
     assert_one_line_error(capsys, main(["evaluate", str(data / "dft_ev.extxyz"), "--backend", "mace", "--model", str(data / "model"),
                                         "--train-set", "mixed", "-o", str(tmp_path / "e.nc")]), "'mace' environment")
     assert_one_line_error(capsys, main(["md", str(data / "structure.extxyz"), "--backend", "nosuch", "--model", str(data / "model")]),
-                          "unknown backend 'nosuch'")
+                          "--backend", "invalid choice: 'nosuch'", "mace")
     assert_one_line_error(capsys, main(["md", str(data / "structure.extxyz"), "--backend", "mace", "--model", str(tmp_path / "none")]),
                           "none", "no such model")
     assert_one_line_error(capsys, main(["md", str(data / "structure.extxyz"), "--backend", "mace", "--model", str(data / "model"),

@@ -50,6 +50,22 @@ def _is_ours(path: Path) -> bool:
 REQUIRED = ("atom_types", "coordinates", "cell_lengths", "cell_angles")
 
 
+def _check_complete(path: Path) -> None:
+    """netCDF-C reads a NetCDF3 file cut short (an interrupted copy, a full disk) as zeros without
+    complaint; scipy's reader maps every variable at open and refuses a file that ends early.
+    (HDF5-based NetCDF4 files detect truncation themselves.)"""
+    import scipy.io
+
+    with open(path, "rb") as f:
+        if f.read(3) != b"CDF":
+            return
+    try:
+        with scipy.io.netcdf_file(path, mmap=True):
+            pass
+    except ValueError:
+        raise InputError(f"{path}: truncated trajectory (the file ends before its last frame: an interrupted copy or write?)") from None
+
+
 def _read_ours(path: Path, index: slice) -> Frames:
     try:
         nc = netCDF4.Dataset(path)
@@ -65,6 +81,7 @@ def _read_ours(path: Path, index: slice) -> Frames:
             raise InputError(f"{path}: damaged run metadata (attribute edlbench_info is not JSON)") from None
         if info.get("status") == "running":
             raise InputError(f"{path}: incomplete trajectory — the run that writes it was interrupted or is still going (status 'running')")
+        _check_complete(path)
         try:
             frame_ids = np.arange(nc.variables["coordinates"].shape[0])[index]
             numbers = np.asarray(nc.variables["atom_types"][:])
