@@ -10,8 +10,9 @@ core installs and runs without any ML package:
   is visible, else CPU), "cpu" or "cuda".
 
 ``SPECS`` holds one :class:`BackendSpec` per backend: module, environment (``.venvs/<env>``,
-``containers/<env>.def``), locality and receptive field, recorded packages, training command. ``edlbench train`` writes the model into a folder with a
-``model.json`` manifest, so later steps take the folder whatever the package's file format.
+``containers/<env>.def``), locality and receptive field, recorded packages, training command.
+``edlbench train`` writes the model into a folder with a ``model.json`` manifest, so later steps
+take the folder whatever the package's file format.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class BackendSpec:
     module: str  #: the backend module (its ML package is imported inside its functions only)
     env: str  #: environment it runs in: .venvs/<env>, containers/<env>.{lock,def}
     kind: str  #: locality, as the report groups models: "local" or "message passing" (+ detail)
-    receptive_field: str  #: with the module's default options, for the report (Å)
+    receptive_field: str  #: with the module's default options, as the report shows it
     packages: tuple[str, ...]  #: distributions whose versions every output records
     trainer: str | None  #: the package's own training command (None: pretrained, no fitting)
 
