@@ -201,7 +201,7 @@ def test_dft_import_branch(pipeline, tmp_path):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     run_nf("run", str(ROOT / "main.nf"), "-profile", "test,local", "--dft", str(tmp_path / "vasp_*.extxyz"),
            "--params_yaml", str(tmp_path / "params.yaml"), "--outdir", str(tmp_path / "results"), cwd=tmp_path)
-    names = {r["name"].split(" ")[0] for r in trace(tmp_path / "results")}
+    names = {r["name"].split(" ")[0].split(":")[-1] for r in trace(tmp_path / "results")}
     assert "IMPORT" in names and "REFERENCE_MD" not in names and "BUILD" not in names
     ds = xr.open_dataset(tmp_path / "results/aggregate/results.nc")
     assert list(ds.n_ion.values) == make_plan(ROOT / "params/test.yaml")["charges"]
