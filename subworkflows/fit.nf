@@ -1,5 +1,6 @@
-include { TRAIN    } from '../modules/train'
-include { EVALUATE } from '../modules/evaluate'
+include { TRAIN        } from '../modules/train'
+include { EVALUATE     } from '../modules/evaluate'
+include { settingsJson } from './settings'
 
 /*
  * Every backend × training set × committee member of the plan, trained with its backend's
@@ -11,7 +12,7 @@ workflow FIT {
     datasets  // the datasets folder (value channel)
 
     main:
-    runs = plan.flatMap { p -> p.train.collect { meta -> [meta, groovy.json.JsonOutput.toJson(p.settings.train[meta.backend])] } }
+    runs = plan.flatMap { p -> p.train.collect { meta -> [meta, settingsJson(p.settings.train[meta.backend])] } }
     TRAIN(runs, datasets)
     EVALUATE(TRAIN.out, datasets)
 
