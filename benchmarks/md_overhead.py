@@ -23,6 +23,18 @@ from edlbench.md import MDConfig, run_md
 from edlbench.reference.oracle import OracleCalculator, ReferenceConfig, run_reference_md
 from edlbench.trajectory import read_frames
 
+TEST_CELL = BuildConfig(repeats=(3, 4), layers=3, gap=12.0, seed=6)
+
+
+def relaxed_start(cell: BuildConfig, n_ion: int):
+    """The packed interface after 0.55 ps of oracle MD, so that MD is stable for any model."""
+    atoms = build_interface(cell, n_ion)
+    with tempfile.TemporaryDirectory() as tmp:
+        run_reference_md(atoms, ReferenceConfig(equilibration=0.5, production=0.05, stride=100), Path(tmp) / "eq.nc",
+                         Path(tmp) / "eq.log", 1, progress=False)
+        atoms.positions = read_frames(Path(tmp) / "eq.nc", start=-1).positions[0]
+    return atoms
+
 
 def timed(calc) -> list[float]:
     """Wrap `calc.calculate` to accumulate the seconds spent inside it (returned list's element 0)."""
@@ -49,11 +61,8 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     args = ap.parse_args()
     calc = OracleCalculator() if args.backend == "oracle" else backends.get(args.backend).calculator(args.model, args.device)
-    atoms = build_interface(BuildConfig(repeats=(3, 4), layers=3, gap=12.0, seed=6), 2)
-    # relax the packed start with the oracle so that the MD is stable for any model
+    atoms = relaxed_start(TEST_CELL, 2)
     with tempfile.TemporaryDirectory() as tmp:
-        run_reference_md(atoms, ReferenceConfig(equilibration=0.5, production=0.05, stride=100), Path(tmp) / "eq.nc", Path(tmp) / "eq.log", 1, progress=False)
-        atoms.positions = read_frames(Path(tmp) / "eq.nc", start=-1).positions[0]
         run_md(atoms, calc, MDConfig(steps=20, stride=10), Path(tmp) / "warm.nc", Path(tmp) / "warm.log", {}, progress=False)
         inside = timed(calc)
         md, bare, share = [], [], []

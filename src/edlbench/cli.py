@@ -125,7 +125,7 @@ def _md(args: argparse.Namespace) -> None:
     cfg = make(MDConfig, load_params(args.params), "md", steps=args.steps, stride=args.stride, seed=args.seed,
                temperature=args.temperature, thermostat=args.thermostat)
     atoms = read_structure(args.structure)
-    calc = backends.calculator(args.backend, args.model, args.device)
+    calc = backends.calculator(args.backend, args.model, args.device, cfg.precision)
     output_dir(args.outdir)
     info = {"model": args.backend, "train_set": args.train_set, "ion": atoms.info.get("ion", "Na")}
     info = run_md(atoms, calc, cfg, args.outdir / "trajectory.nc", args.outdir / "thermo.log", info)

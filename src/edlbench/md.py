@@ -44,6 +44,9 @@ class MDConfig:
     max_force: MaxForce = 30.0
     max_temperature: MaxTemperature = 1500.0
     seed: Seed = 0
+    precision: Annotated[Literal["trained", "float32", "float64"], Field(
+        description="floating-point precision of the MLIP: 'trained' runs each model as it was trained; float32/float64 "
+                    "cast the backends that can (MACE, eSEN), the others run as trained")] = "trained"
 
     def __post_init__(self) -> None:
         if self.stride > self.steps:

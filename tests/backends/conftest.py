@@ -9,7 +9,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
+from edlbench import backends  # noqa: E402
 from edlbench.backends import SPECS, merge  # noqa: E402
+from edlbench.backends.deepmd import COMPRESSIBLE  # noqa: E402
 from edlbench.build import BuildConfig, build_interface  # noqa: E402
 from edlbench.config import load_params  # noqa: E402
 from edlbench.dataset import DatasetConfig, build_datasets  # noqa: E402
@@ -24,7 +26,8 @@ PRESETS = load_params(Path(__file__).parents[2] / "params" / "test.yaml")["backe
 STURDY = {"mace": {"max_num_epochs": 20}, "dp": {"training": {"numb_steps": 2000}}, "dpsigma": {"training": {"numb_steps": 2000}},
           "dpmp": {"training": {"numb_steps": 3000}}, "grace1l": {"fit": {"maxiter": 100}}, "esen": {"steps": 200}}
 #: seed 1 only has to differ from seed 0 (committee-spread test): a short run of the same preset
-SHORT = {"mace": {"max_num_epochs": 2}, "dp": {"training": {"numb_steps": 100}}, "dpmp": {"training": {"numb_steps": 100}},
+#: (mace's in float32, the precision test's float32-trained model; fairchem trains in float32 anyway)
+SHORT = {"mace": {"max_num_epochs": 2, "default_dtype": "float32"}, "dp": {"training": {"numb_steps": 100}}, "dpmp": {"training": {"numb_steps": 100}},
          "dpsigma": {"training": {"numb_steps": 100}}, "grace1l": {"fit": {"maxiter": 3}}, "grace2l": {"fit": {"maxiter": 3}},
          "esen": {"steps": 20}}
 
@@ -39,8 +42,13 @@ def pytest_generate_tests(metafunc):
         names = [b for b, spec in SPECS.items() if spec.env == env and not spec.pretrained]
         if not names:
             raise pytest.UsageError(f"no backend runs in environment {env!r}")
-        sigma_aware = [b for b in names if b == "dpsigma"]
-        metafunc.parametrize("backend", sigma_aware if "sigma_aware" in metafunc.function.__name__ else names, scope="session")
+        if "sigma_aware" in metafunc.function.__name__:
+            names = [b for b in names if b == "dpsigma"]
+        if "precision" in metafunc.function.__name__:
+            names = [b for b in names if SPECS[b].castable]
+        if "compressed" in metafunc.function.__name__:  # deepmd backends whose descriptor `dp compress` tabulates
+            names = [b for b in names if getattr(backends.get(b), "DESCRIPTOR", {}).get("type") in COMPRESSIBLE]
+        metafunc.parametrize("backend", names, scope="session")
     if "pretrained" in metafunc.fixturenames:  # backends that load a user's checkpoint (none in most environments)
         env = metafunc.config.getoption("env")
         metafunc.parametrize("pretrained", [b for b, spec in SPECS.items() if spec.pretrained and spec.env == env], scope="session")
@@ -63,8 +71,6 @@ def oracle_data(tmp_path_factory):
 def trained(backend, oracle_data, tmp_path_factory):
     """Model files of seed 0 (the backend's test preset, made STURDY where needed) and seed 1 (a short run of it) trained on
     the n2 set (the σ-aware dpsigma on the mixed set, the only set where σ varies)."""
-    from edlbench import backends
-
     data = oracle_data / "datasets" / ("mixed" if backend == "dpsigma" else "n2")
     module = backends.get(backend)
     preset = merge(backends.options(PRESETS[backend]), STURDY.get(backend, {}))
@@ -77,7 +83,6 @@ def trained(backend, oracle_data, tmp_path_factory):
 def oc25_checkpoint(pretrained, oracle_data, tmp_path_factory):
     """A tiny eSEN saved by fairchem's own trainer under the task name "oc25" (a stand-in for the
     real OC25 checkpoint, which cannot be downloaded here)."""
-    from edlbench import backends
     from edlbench.backends import esen
 
     data = oracle_data / "datasets/n2"

@@ -88,6 +88,35 @@ def test_committee_spread_zero_for_identical_models_positive_for_seeds(backend, 
     assert np.allclose(stored[index], dev_max) and np.isnan(np.delete(stored, index)).all()
 
 
+def test_float32_trained_model_runs_in_float32_unless_cast(backend, trained, oracle_data):
+    """MD runs each model in the precision it was trained in: seed 1 is float32-trained, so its
+    default calculator differs from a float64 cast by float32 rounding — not zero, and below
+    1 meV/Å (two orders under any force error here)."""
+    images = read(oracle_data / "datasets/test/n2.extxyz", ":5")
+    forces = [np.concatenate([backends.calculator(backend, trained[1], "cpu", p).get_forces(a) for a in images])
+              for p in ("trained", "float64")]
+    delta = np.abs(forces[0] - forces[1]).max()
+    print(f"{backend}: float32-trained model, as trained vs float64: max |ΔF| {delta:.2e} eV/Å")
+    assert 0 < delta < 1e-3
+
+
+def test_compressed_model_matches_frozen(backend, trained, oracle_data):
+    """MD runs deepmd's compressed model (`dp --pt compress`: embedding nets as fifth-order
+    polynomials, step 0.01, so the error scales as 0.01⁶); its energies and forces match the frozen
+    model's within 1e-6 eV/Å — 10⁵ below any force error here — and it is a different file."""
+    compressed = trained[0]
+    frozen = compressed.with_name(compressed.name.replace("_compressed", ""))
+    assert compressed.name.endswith("_compressed.pth") and frozen.is_file()
+    module = backends.get(backend)
+    images = read(oracle_data / "datasets/test/n2.extxyz", ":")
+    calcs = [module.calculator(m) for m in (compressed, frozen)]
+    forces = [np.concatenate([c.get_forces(a) for a in images]) for c in calcs]
+    energies = [np.array([c.get_potential_energy(a) for a in images]) for c in calcs]
+    print(f"{backend}: compressed vs frozen max |ΔF| {np.abs(forces[0] - forces[1]).max():.2e} eV/Å")
+    assert np.abs(forces[0] - forces[1]).max() < 1e-6
+    assert np.abs(energies[0] - energies[1]).max() / len(images[0]) < 1e-7
+
+
 def test_sigma_aware_model_receives_the_cells_sigma(backend, trained, oracle_data):
     """dpsigma: the calculator passes σ of the cell (−n_ion·e/A) as deepmd's frame parameter, and
     the model's energy depends on it."""

@@ -6,8 +6,10 @@ core installs and runs without any ML package:
 - ``train(train, valid, config, workdir, seed) -> Path``: train with the package's own entry
   point on extxyz files labelled ``REF_energy`` (eV) / ``REF_forces`` (eV/Å); returns the model file.
 - ``calculator(model, device) -> ase.calculators.calculator.Calculator``: the package's own ASE
-  calculator for a trained model (energy eV, forces eV/Å); `device` is "auto" (CUDA when a GPU
-  is visible, else CPU), "cpu" or "cuda".
+  calculator for a trained model (energy eV, forces eV/Å) in the floating-point precision the model
+  was trained in; `device` is "auto" (CUDA when a GPU is visible, else CPU), "cpu" or "cuda". A
+  backend whose package can run a model in another precision (``castable``) also takes
+  ``precision`` ("float32"/"float64"; ``md.precision`` sets it for MD).
 
 ``SPECS`` holds one :class:`BackendSpec` per backend: module, environment (``.venvs/<env>``,
 ``containers/<env>.def``), locality and receptive field, recorded packages, training command.
@@ -45,6 +47,7 @@ class BackendSpec:
     receptive_field: str  #: with the module's default options, as the report shows it
     packages: tuple[str, ...]  #: distributions whose versions every output records
     trainer: str | None  #: the package's own training command (None: pretrained, no fitting)
+    castable: bool = False  #: its calculator can run a model in another precision than it was trained in
 
     @property
     def pretrained(self) -> bool:
@@ -61,11 +64,12 @@ SPECS: dict[str, BackendSpec] = {
     "dp": BackendSpec("edlbench.backends.dp", "deepmd", "local", "6 Å (r_c)", _DEEPMD, "dp"),
     "dpmp": BackendSpec("edlbench.backends.dpmp", "deepmd", "message passing", "18 Å (3 × 6 Å)", _DEEPMD, "dp"),
     "dpsigma": BackendSpec("edlbench.backends.dpsigma", "deepmd", "local + σ input", "6 Å (r_c)", _DEEPMD, "dp"),
-    "mace": BackendSpec("edlbench.backends.mace", "mace", "message passing", "10 Å (2 × 5 Å)", ("mace-torch", "torch"), "mace_run_train"),
+    "mace": BackendSpec("edlbench.backends.mace", "mace", "message passing", "10 Å (2 × 5 Å)", ("mace-torch", "torch"), "mace_run_train", castable=True),
     "grace1l": BackendSpec("edlbench.backends.grace1l", "grace", "local", "5 Å (r_c)", _GRACE, "gracemaker"),
     "grace2l": BackendSpec("edlbench.backends.grace2l", "grace", "message passing", "10 Å (2 × 5 Å)", _GRACE, "gracemaker"),
-    "esen": BackendSpec("edlbench.backends.esen", "fairchem", "message passing", "12 Å (2 × 6 Å)", _FAIRCHEM, "fairchem"),
-    "esen_oc25": BackendSpec("edlbench.backends.esen_oc25", "fairchem", "message passing (OC25, zero-shot)", "checkpoint's", _FAIRCHEM, None),
+    "esen": BackendSpec("edlbench.backends.esen", "fairchem", "message passing", "12 Å (2 × 6 Å)", _FAIRCHEM, "fairchem", castable=True),
+    "esen_oc25": BackendSpec("edlbench.backends.esen_oc25", "fairchem", "message passing (OC25, zero-shot)", "checkpoint's", _FAIRCHEM, None,
+                             castable=True),
 }
 
 
@@ -142,13 +146,16 @@ def run_logged(what: str, args: list[str], log: Path, cwd: Path, env: dict | Non
         raise InputError(f"{what} failed (exit {code}; see {log}): {' '.join(tail)}")
 
 
-def calculator(name: str, model: Path, device: str = "auto"):
-    """The ASE calculator of backend `name` for a trained `model` (folder or file): a missing ML
-    package or an unreadable model is one InputError line."""
+def calculator(name: str, model: Path, device: str = "auto", precision: str = "trained"):
+    """The ASE calculator of backend `name` for a trained `model` (folder or file), in the precision
+    the model was trained in, or in `precision` ("float32"/"float64") where the backend is
+    castable (elsewhere the model runs as trained); a missing ML package or an unreadable model is
+    one InputError line."""
     backend, path = get(name), model_file(model)
     env = SPECS[name].env
+    cast = {"precision": precision} if precision != "trained" and SPECS[name].castable else {}
     try:
-        return backend.calculator(path, device)
+        return backend.calculator(path, device, **cast)
     except ImportError as exc:
         raise InputError(f"backend {name!r} needs the '{env}' environment (.venvs/{env}, make envs): {exc}") from None
     except InputError:

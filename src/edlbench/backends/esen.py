@@ -157,16 +157,16 @@ def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> P
     return model
 
 
-def load(model: Path, task: str | None, device: str = "auto"):
-    """FAIRChemCalculator for a local fairchem checkpoint and one of its tasks (offline; float64, as
-    the other backends; no torch.compile: minutes of compilation on a CPU for no gain); task None:
-    the checkpoint's only task."""
+def load(model: Path, task: str | None, device: str = "auto", precision: str | None = None):
+    """FAIRChemCalculator for a local fairchem checkpoint and one of its tasks (offline; task None:
+    the checkpoint's only task), in float32 as fairchem trains and runs its models, or in
+    `precision`; no torch.compile (minutes of compilation on a CPU for no gain), no TF32."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from fairchem.core import FAIRChemCalculator
     from fairchem.core.units.mlip_unit import load_predict_unit
     from fairchem.core.units.mlip_unit.api.inference import InferenceSettings
 
-    settings = InferenceSettings(compile=False, tf32=False, activation_checkpointing=False, base_precision_dtype="float64")
+    settings = InferenceSettings(compile=False, tf32=False, activation_checkpointing=False, base_precision_dtype=precision or "float32")
     try:
         unit = load_predict_unit(str(model), inference_settings=settings, device=torch_device(device))
     except Exception as exc:  # a user's file that torch/fairchem cannot read as a checkpoint
@@ -179,5 +179,5 @@ def load(model: Path, task: str | None, device: str = "auto"):
     return FAIRChemCalculator(unit, task_name=task)
 
 
-def calculator(model: Path, device: str = "auto"):
-    return load(model, None, device)
+def calculator(model: Path, device: str = "auto", precision: str | None = None):
+    return load(model, None, device, precision)

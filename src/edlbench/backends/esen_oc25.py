@@ -64,5 +64,5 @@ def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> P
     return link
 
 
-def calculator(model: Path, device: str = "auto"):
-    return esen.load(model, TASK, device)
+def calculator(model: Path, device: str = "auto", precision: str | None = None):
+    return esen.load(model, TASK, device, precision)

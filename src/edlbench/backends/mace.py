@@ -1,6 +1,6 @@
 """MACE (mace-torch): equivariant message passing, `num_interactions` layers (2 by default:
-receptive field 2 × r_max), trained with mace's own ``mace_run_train`` and run through its
-``MACECalculator``. Hyperparameters come from the params file (``backends.mace``)."""
+receptive field 2 × r_max), trained with mace's own ``mace_run_train`` (in ``default_dtype``) and
+run through its ``MACECalculator`` in the same dtype. Hyperparameters come from the params file (``backends.mace``)."""
 
 from __future__ import annotations
 
@@ -78,7 +78,9 @@ def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> P
     return model
 
 
-def calculator(model: Path, device: str = "auto"):
+def calculator(model: Path, device: str = "auto", precision: str | None = None):
+    """mace's MACECalculator in the model's own dtype (``default_dtype`` when trained), or cast to
+    `precision` ("float32"/"float64")."""
     from mace.calculators import MACECalculator
 
-    return MACECalculator(model_paths=str(model), device=torch_device(device), default_dtype="float64")
+    return MACECalculator(model_paths=str(model), device=torch_device(device), default_dtype=precision or "")
