@@ -22,8 +22,10 @@ def test_trained_force_error_well_below_force_spread(backend, trained, oracle_da
 
 
 def test_forces_are_minus_gradient(backend, trained, oracle_data):
+    """Central differences with h = 1e-4 Å need float64 energies (float32 rounding of a ~10³ eV
+    total energy alone is ~10⁻⁴ eV): castable backends are cast, the others run float64 models."""
     atoms = read(oracle_data / "datasets/test/n2.extxyz", "0")
-    atoms.calc = backends.get(backend).calculator(trained[0])
+    atoms.calc = backends.calculator(backend, trained[0], "cpu", "float64")
     forces = atoms.get_forces()
     h = 1e-4
     for i in (0, 40, len(atoms) - 1):
@@ -45,9 +47,10 @@ def test_evaluate_matches_numpy(backend, trained, oracle_data):
     e_r = np.array([a.info["REF_energy"] / len(a) for a in images])
     f_r = np.concatenate([a.arrays["REF_forces"] for a in images])
     ds = evaluate(calc, [path], backend, "n2", 0)
-    assert ds.rmse_force.item() == pytest.approx(1e3 * np.sqrt(np.mean((f_p - f_r) ** 2)), rel=1e-9)
-    assert ds.mae_energy.item() == pytest.approx(1e3 * np.mean(np.abs(e_p - e_r)), rel=1e-9)
-    assert error_metrics(e_p, e_r, f_p, f_r)["rmse_energy"] == pytest.approx(ds.rmse_energy.item(), rel=1e-9)
+    rel = 1e-6  # a float32 model's repeated evaluation differs in the last bits (threaded reductions)
+    assert ds.rmse_force.item() == pytest.approx(1e3 * np.sqrt(np.mean((f_p - f_r) ** 2)), rel=rel)
+    assert ds.mae_energy.item() == pytest.approx(1e3 * np.mean(np.abs(e_p - e_r)), rel=rel)
+    assert error_metrics(e_p, e_r, f_p, f_r)["rmse_energy"] == pytest.approx(ds.rmse_energy.item(), rel=rel)
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +80,7 @@ def test_committee_spread_zero_for_identical_models_positive_for_seeds(backend, 
     module = backends.get(backend)
     _, same, _ = committee_spread(traj, [module.calculator(trained[0]), module.calculator(trained[0])], stride=5)
     index, dev_max, dev_mean = committee_spread(traj, [module.calculator(m) for m in trained], stride=5)
-    assert np.all(same < 1e-9), same
+    assert np.all(same < 1e-5), same  # float32 models: rounding of O(1 eV/Å) forces; float64: ~1e-15
     assert np.all(dev_max > 0.01) and np.all(dev_max >= dev_mean), (dev_max, dev_mean)
     out = tmp_path / "u.nc"
     write_spread(traj, out, index, dev_max, dev_mean, [str(m) for m in trained])
