@@ -91,7 +91,7 @@ def test_committee_spread_zero_for_identical_models_positive_for_seeds(backend, 
     assert np.allclose(stored[index], dev_max) and np.isnan(np.delete(stored, index)).all()
 
 
-def test_float32_trained_model_runs_in_float32_unless_cast(backend, trained, oracle_data):
+def test_trained_precision_float32_model_unless_cast(backend, trained, oracle_data):
     """MD runs each model in the precision it was trained in: seed 1 is float32-trained, so its
     default calculator differs from a float64 cast by float32 rounding — not zero, and below
     1 meV/Å (two orders under any force error here)."""
