@@ -27,8 +27,8 @@ STURDY = {"mace": {"max_num_epochs": 20}, "dp": {"training": {"numb_steps": 2000
           "dpmp": {"training": {"numb_steps": 3000}}, "grace1l": {"fit": {"maxiter": 100}}, "esen": {"steps": 200}}
 #: seed 1 only has to differ from seed 0 (committee-spread test): a short run of the same preset
 #: (mace's in float32, the precision test's float32-trained model; fairchem trains in float32 anyway)
-SHORT = {"mace": {"max_num_epochs": 2, "default_dtype": "float32"}, "dp": {"training": {"numb_steps": 100}}, "dpmp": {"training": {"numb_steps": 100}},
-         "dpsigma": {"training": {"numb_steps": 100}}, "grace1l": {"fit": {"maxiter": 3}}, "grace2l": {"fit": {"maxiter": 3}},
+SHORT = {"mace": {"max_num_epochs": 2, "default_dtype": "float32"}, "dp": {"training": {"numb_steps": 20}}, "dpmp": {"training": {"numb_steps": 20}},
+         "dpsigma": {"training": {"numb_steps": 20}}, "grace1l": {"fit": {"maxiter": 3}}, "grace2l": {"fit": {"maxiter": 3}},
          "esen": {"steps": 20}}
 
 
