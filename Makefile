@@ -22,10 +22,12 @@ $(VENVS)/%/.built: containers/%.lock pyproject.toml | uv
 	$(UV) pip install -q -p $(VENVS)/$*/bin/python --no-deps -e .
 	touch $@
 
-# Apptainer images from the same lock files (where Apptainer exists, e.g. a cluster login node).
-images: $(patsubst %.def,%.sif,$(wildcard containers/*.def))
+# Apptainer images from the same lock files (where Apptainer exists, e.g. a cluster login node),
+# named by edlbench's version as nextflow.config expects them: containers/<env>-<version>.sif.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+images: $(patsubst %.def,%-$(VERSION).sif,$(wildcard containers/*.def))
 
-containers/%.sif: containers/%.def containers/%.lock pyproject.toml
+containers/%-$(VERSION).sif: containers/%.def containers/%.lock pyproject.toml
 	apptainer build --force $@ $<
 
 locks: | uv

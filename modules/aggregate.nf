@@ -11,7 +11,7 @@ process AGGREGATE {
 
     script:
     """
-    edlbench aggregate runs/*/*.nc --plan ${plan} -o results.nc
+    edlbench --threads ${task.cpus} aggregate runs/*/*.nc --plan ${plan} -o results.nc
     """
 
     stub:

@@ -14,7 +14,7 @@ process DATASETS {
     cat > settings.json <<'SETTINGS'
     ${settings}
     SETTINGS
-    edlbench dataset trajectories/*/* --params settings.json -o datasets
+    edlbench --threads ${task.cpus} dataset trajectories/*/* --params settings.json -o datasets
     """
 
     stub:

@@ -1,6 +1,7 @@
 process EVALUATE {
     label 'ml'
     label 'small'
+    label 'gpu'
     tag "${meta.id}"
 
     input:
@@ -12,7 +13,7 @@ process EVALUATE {
 
     script:
     """
-    edlbench evaluate ${meta.test_sets.collect { "${datasets}/${it}" }.join(' ')} --backend ${meta.backend} --model ${model} --train-set ${meta.train_set} --seed ${meta.seed} -o errors-${meta.id}.nc
+    edlbench --threads ${task.cpus} evaluate ${meta.test_sets.collect { "${datasets}/${it}" }.join(' ')} --backend ${meta.backend} --model ${model} --train-set ${meta.train_set} --seed ${meta.seed} --device ${params.device} -o errors-${meta.id}.nc
     """
 
     stub:

@@ -14,7 +14,7 @@ process IMPORT {
     cat > settings.json <<'SETTINGS'
     ${settings}
     SETTINGS
-    edlbench import dft/* --params settings.json -o imported
+    edlbench --threads ${task.cpus} import dft/* --params settings.json -o imported
     """
 
     stub:

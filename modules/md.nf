@@ -1,6 +1,7 @@
 process MD {
     label 'ml'
     label 'md'
+    label 'gpu'
     tag "${meta.id}"
 
     input:
@@ -11,11 +12,14 @@ process MD {
     path "${meta.id}/thermo.log", emit: log
 
     script:
+    // the running trajectory and its restart points live outside the task's folder, so a retry
+    // (a new folder) continues the run; the folder of a finished run is removed
+    def restart_dir = params.restart_dir ?: "${workflow.workDir}/restart"
     """
     cat > settings.json <<'SETTINGS'
     ${settings}
     SETTINGS
-    edlbench md ${start} --params settings.json --backend ${meta.backend} --model ${model} --train-set ${meta.train_set} --seed ${meta.seed} -o ${meta.id}
+    edlbench --threads ${task.cpus} md ${start} --params settings.json --backend ${meta.backend} --model ${model} --train-set ${meta.train_set} --seed ${meta.seed} --device ${params.device} --restart-dir ${restart_dir} -o ${meta.id}
     """
 
     stub:

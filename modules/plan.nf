@@ -11,11 +11,11 @@ process PLAN {
 
     script:
     """
-    edlbench plan --params ${params_yaml} --seed ${seed} -o plan.json
+    edlbench --threads ${task.cpus} plan --params ${params_yaml} --seed ${seed} -o plan.json
     """
 
     stub:  // the plan is cheap and shapes the whole DAG: compute it for real
     """
-    edlbench plan --params ${params_yaml} --seed ${seed} -o plan.json
+    edlbench --threads ${task.cpus} plan --params ${params_yaml} --seed ${seed} -o plan.json
     """
 }

@@ -1,6 +1,7 @@
 process REFERENCE_MD {
     label 'core'
     label 'md'
+    label 'gpu'
     tag "${meta.id}"
 
     input:
@@ -11,11 +12,13 @@ process REFERENCE_MD {
     path "${meta.id}/thermo.log", emit: log
 
     script:
+    // --device cuda|cpu (hpc: cuda) picks OpenMM's platform; auto leaves reference.platform to the params file
+    def platform = params.device == 'auto' ? '' : "--platform ${params.device == 'cuda' ? 'CUDA' : 'CPU'}"
     """
     cat > settings.json <<'SETTINGS'
     ${settings}
     SETTINGS
-    edlbench reference-md ${structure} --params settings.json --seed ${meta.seed} -o ${meta.id}
+    edlbench --threads ${task.cpus} reference-md ${structure} --params settings.json --seed ${meta.seed} ${platform} -o ${meta.id}
     """
 
     stub:

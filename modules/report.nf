@@ -10,7 +10,7 @@ process REPORT {
 
     script:
     """
-    edlbench report ${results} -o report
+    edlbench --threads ${task.cpus} report ${results} -o report
     """
 
     stub:

@@ -1,6 +1,7 @@
 process TRAIN {
     label 'ml'
     label 'train'
+    label 'gpu'
     tag "${meta.id}"
 
     input:
@@ -15,7 +16,7 @@ process TRAIN {
     cat > settings.json <<'SETTINGS'
     ${settings}
     SETTINGS
-    edlbench train --params settings.json --backend ${meta.backend} --train-set ${meta.train_set} --seed ${meta.seed} --datasets ${datasets} -o ${meta.id}
+    edlbench --threads ${task.cpus} train --params settings.json --backend ${meta.backend} --train-set ${meta.train_set} --seed ${meta.seed} --datasets ${datasets} --device ${params.device} -o ${meta.id}
     """
 
     stub:

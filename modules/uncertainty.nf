@@ -1,6 +1,7 @@
 process UNCERTAINTY {
     label 'ml'
     label 'small'
+    label 'gpu'
     tag "${meta.id}"
 
     input:
@@ -11,7 +12,7 @@ process UNCERTAINTY {
 
     script:
     """
-    edlbench uncertainty md.nc --backend ${meta.backend} --models ${models.join(' ')} -o ${meta.id}.nc
+    edlbench --threads ${task.cpus} uncertainty md.nc --backend ${meta.backend} --models ${models.join(' ')} --device ${params.device} -o ${meta.id}.nc
     """
 
     stub:

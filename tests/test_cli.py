@@ -69,3 +69,22 @@ def test_help(cmd):
 def test_unreadable_structure(tmp_path):
     (tmp_path / "s.extxyz").write_text("3\nnot a header\nAu 0 0\n")
     assert_one_line_error(run("reference-md", tmp_path / "s.extxyz", "-o", tmp_path), "s.extxyz", "cannot read structure")
+
+
+def test_threads_reach_the_packages_and_every_process_passes_its_cpus(monkeypatch, tmp_path):
+    """`edlbench --threads N` limits every thread pool (OpenMM's CPU platform read in a fresh
+    process as the packages' commands are), and each Nextflow process passes its task.cpus."""
+    from pathlib import Path
+
+    from edlbench.cli import main
+    from edlbench.threads import VARIABLES
+
+    root = Path(__file__).resolve().parents[1]
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert main(["--threads", "1", "plan", "--params", str(root / "params/test.yaml"), "-o", str(tmp_path / "plan.json")]) == 0
+    probe = "import openmm; print(openmm.Platform.getPlatformByName('CPU').getPropertyDefaultValue('Threads'))"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "1"
+    calls = [line for nf in (root / "modules").glob("*.nf") for line in nf.read_text().splitlines() if line.strip().startswith("edlbench ")]
+    assert calls and all(line.strip().startswith("edlbench --threads ${task.cpus} ") for line in calls), calls
+    assert_one_line_error(run("--threads", "0", "plan"), "--threads")

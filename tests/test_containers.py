@@ -56,8 +56,10 @@ def test_every_label_has_image_and_venv():
     assert "core" in labels
     for env in labels:
         assert (ROOT / "containers" / f"{env}.def").exists() and (ROOT / "containers" / f"{env}.lock").exists()
-        assert f"withLabel: {env}" in config and f"{env}.sif" in config and f".venvs/{env}/bin" in config
+        assert f"withLabel: {env}" in config and f".venvs/{env}/bin" in config
+        assert f"image('{env}')" in config or env != "core"
         assert f"$(VENVS)/{env}/.built" in makefile or "$(VENVS)/%/.built" in makefile
+    assert "image(meta.env)" in config  # the backend label's image, per run
 
 
 def test_every_backend_environment_has_image_lock_and_venv():
@@ -66,8 +68,22 @@ def test_every_backend_environment_has_image_lock_and_venv():
     from edlbench.backends import SPECS
 
     config = (ROOT / "nextflow.config").read_text()
-    assert "withLabel: ml" in config and ".venvs/${meta.env}/bin" in config and "${meta.env}.sif" in config
+    assert "withLabel: ml" in config and ".venvs/${meta.env}/bin" in config and "image(meta.env)" in config
     locks = {p.stem for p in (ROOT / "containers").glob("*.lock")}
     assert locks == {"core"} | {spec.env for spec in SPECS.values()}
     for env in locks:
         assert (ROOT / "containers" / f"{env}.def").exists()
+
+
+def test_images_are_named_by_the_version_make_images_builds():
+    """Image names carry edlbench's version (never :latest): nextflow.config's manifest version is
+    pyproject's, and `make images` builds the <env>-<version>.sif files the config names."""
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    config = (ROOT / "nextflow.config").read_text()
+    assert re.search(r"version\s*=\s*'([^']+)'", config).group(1) == version
+    assert re.search(r"image_tag\s*=\s*'([^']+)'", config).group(1) == version
+    assert ":latest" not in config and "${env}-${params.image_tag}.sif" in config and "${env}:${params.image_tag}" in config
+    makefile = (ROOT / "Makefile").read_text()
+    assert "containers/%-$(VERSION).sif:" in makefile and "VERSION" in makefile.split("images:")[1].splitlines()[0]

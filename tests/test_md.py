@@ -9,6 +9,7 @@ import xarray as xr
 
 from edlbench.build import BuildConfig, build_interface
 from edlbench.contract import STATUS
+from edlbench.errors import InputError
 from edlbench.md import MDConfig, run_md
 from edlbench.profiles import ProfileConfig, profiles_file
 from edlbench.reference.oracle import OracleCalculator, ReferenceConfig, run_reference_md
@@ -102,3 +103,43 @@ def test_broken_water_is_unstable(equilibrated, tmp_path):
     info = run_md(atoms, OracleCalculator(), MDConfig(steps=100), tmp_path / "md.nc", tmp_path / "md.log", {}, progress=False)
     assert info["status"] == "unstable" and info["status_step"] == 0, info
     assert "not an intact water" in info["reason"], info
+
+
+class KilledAt(OracleCalculator):
+    """The oracle, interrupted at its `n`-th evaluation as the CLI turns a scheduler's SIGTERM into KeyboardInterrupt."""
+
+    def __init__(self, n: int):
+        super().__init__()
+        self.left = n
+
+    def calculate(self, *args, **kwargs):
+        self.left -= 1
+        if self.left < 0:
+            raise KeyboardInterrupt
+        super().calculate(*args, **kwargs)
+
+
+@pytest.mark.parametrize("thermostat", ["langevin", "nose-hoover"])
+def test_killed_run_continues_from_its_restart_point_as_if_never_stopped(equilibrated, tmp_path, thermostat):
+    """Killed at step ≈ 130 of 200 (restart points every 50 steps), run again: it continues at step
+    100 and every frame, energy and log line equals an uninterrupted run's with the same seed —
+    positions, momenta, the Langevin noise's generator and the Nosé–Hoover chain restored."""
+    from edlbench import restart
+
+    cfg = MDConfig(steps=200, stride=10, restart_interval=50, thermostat=thermostat, seed=3)
+    run_md(equilibrated, OracleCalculator(), cfg, tmp_path / "ref.nc", tmp_path / "ref.log", {}, progress=False)
+    point = tmp_path / "restart.npz"
+    with pytest.raises(KeyboardInterrupt):
+        run_md(equilibrated, KilledAt(130), cfg, tmp_path / "md.nc", tmp_path / "md.log", {}, progress=False, restart_file=point, key="run")
+    assert restart.load(point, "run")["step"] == 100 and restart.load(point, "another run") is None
+    with pytest.raises(InputError, match="incomplete"):
+        read_frames(tmp_path / "md.nc")
+    info = run_md(equilibrated, OracleCalculator(), cfg, tmp_path / "md.nc", tmp_path / "md.log", {}, progress=False, restart_file=point, key="run")
+    assert info["status"] == "ok" and info["restarted_at_step"] == 100 and not point.exists()
+    ref, got = read_frames(tmp_path / "ref.nc"), read_frames(tmp_path / "md.nc")
+    assert len(got) == len(ref) == 20
+    np.testing.assert_allclose(got.times, ref.times)
+    np.testing.assert_allclose(got.positions, ref.positions, atol=1e-5)  # float32 storage of identical float64 runs
+    with netCDF4.Dataset(tmp_path / "ref.nc") as a, netCDF4.Dataset(tmp_path / "md.nc") as b:
+        np.testing.assert_allclose(b["potential_energy"][:], a["potential_energy"][:], rtol=0, atol=1e-9)
+    assert (tmp_path / "md.log").read_text() == (tmp_path / "ref.log").read_text()

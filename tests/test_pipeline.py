@@ -74,6 +74,8 @@ def test_pipeline_results(pipeline):
         assert int(np.isfinite(errors).sum()) == len(run["test_charges"]), run
     rows = trace(pipeline / "results")
     assert {r["status"] for r in rows} == {"COMPLETED"}
+    restarts = pipeline / "work/restart"  # each MD run's running folder, removed when it finished
+    assert restarts.is_dir() and not any(restarts.iterdir())
     assert (pipeline / "results/datasets/datasets/manifest.json").exists()
     assert "no checkpoint given" in json.loads(ds.attrs["skipped_models"])["esen_oc25"]
     report = (pipeline / "results/report/report/report.md").read_text()
@@ -128,10 +130,23 @@ def test_resume_reruns_only_the_steps_an_edited_setting_feeds(tmp_path):
 
 @pytest.mark.parametrize("profile", ["hpc", "apptainer"])
 def test_configs_render_with_images(tmp_path, profile):
+    """Images named by version; on hpc: Slurm, GPUs (--gres, --nv, --device cuda) for the GPU steps
+    only — training, MD, evaluation, committee spread and the reference MD — and nf-core's retries."""
+    import re
+
     out = run_nf("config", str(ROOT), "-profile", profile, cwd=tmp_path)
-    assert "core.sif" in out
-    if profile == "hpc":
-        assert "slurm" in out
+    version = re.search(r"version = '([^']+)'", out).group(1)
+    assert f"core-{version}.sif" in out and "image(meta.env)" in out and ":latest" not in out
+    assert "errorStrategy = { task.exitStatus in ((130..145) + 104) ? 'retry' : 'finish' }" in out and "maxRetries = 2" in out
+    gpu = re.search(r"withLabel:gpu \{(.*?)\n   \}", out, re.S)
+    if profile == "apptainer":
+        assert gpu is None and "clusterOptions" not in out and "--nv" not in out
+        return
+    assert "executor = 'slurm'" in out and "device = 'cuda'" in out
+    assert "containerOptions = '--nv'" in gpu.group(1) and "params.gpu_options" in gpu.group(1) and "gpu_queue" in gpu.group(1)
+    assert out.count("--nv") == 1 and "gpu_options = '--gres=gpu:1'" in out
+    labelled = {nf.stem for nf in (ROOT / "modules").glob("*.nf") if "label 'gpu'" in nf.read_text()}
+    assert labelled == {"train", "md", "evaluate", "uncertainty", "reference_md"}, labelled
 
 
 def test_plan_rejects_bad_params(tmp_path):

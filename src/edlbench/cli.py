@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import NoReturn, get_args
 
 from edlbench import __version__
 from edlbench.errors import InputError
-from edlbench.files import existing, output_dir
+from edlbench.files import atomic_output, existing, output_dir
+from edlbench.threads import limit_threads
 
 Handler = Callable[[argparse.Namespace], None]
 
@@ -100,8 +103,9 @@ def _train(args: argparse.Namespace) -> None:
     data = args.datasets / args.train_set
     for split in ("train", "valid"):
         existing(data / f"{split}.extxyz", f"{args.train_set} {split} set (from `edlbench dataset`)")
+    device = backends.resolve_device(args.backend, args.device)  # the package's trainer takes a visible GPU itself
     model = backends.get(args.backend).train(data / "train.extxyz", data / "valid.extxyz", config, args.outdir, args.seed)
-    backends.write_manifest(args.outdir, args.backend, args.train_set, args.seed, model)
+    backends.write_manifest(args.outdir, args.backend, args.train_set, args.seed, model, device)
     print(model)
 
 
@@ -110,8 +114,10 @@ def _evaluate(args: argparse.Namespace) -> None:
     from edlbench.contract import write
     from edlbench.evaluate import evaluate
 
-    calc = backends.calculator(args.backend, args.model, args.device)
-    ds = evaluate(calc, args.test_sets, args.backend, args.train_set, args.seed)
+    model = backends.model_file(args.model)  # a wrong path is named before a missing package
+    device = backends.resolve_device(args.backend, args.device)
+    ds = evaluate(backends.calculator(args.backend, model, device), args.test_sets, args.backend, args.train_set, args.seed)
+    ds.attrs["device"] = device
     write(ds, args.output, "errors", seed=args.seed)
     print(args.output)
 
@@ -120,16 +126,26 @@ def _md(args: argparse.Namespace) -> None:
     from edlbench import backends
     from edlbench.config import load_params, make
     from edlbench.md import MDConfig, run_md
+    from edlbench.restart import run_key
     from edlbench.trajectory import read_structure
 
     cfg = make(MDConfig, load_params(args.params), "md", steps=args.steps, stride=args.stride, seed=args.seed,
                temperature=args.temperature, thermostat=args.thermostat)
     atoms = read_structure(args.structure)
-    calc = backends.calculator(args.backend, args.model, args.device, cfg.precision)
-    output_dir(args.outdir)
-    info = {"model": args.backend, "train_set": args.train_set, "ion": atoms.info.get("ion", "Na")}
-    info = run_md(atoms, calc, cfg, args.outdir / "trajectory.nc", args.outdir / "thermo.log", info)
-    print(status_line(args.outdir / "trajectory.nc", info))
+    model = backends.model_file(args.model)
+    device = backends.resolve_device(args.backend, args.device)
+    calc = backends.calculator(args.backend, model, device, cfg.precision)
+    out = output_dir(args.outdir)
+    info = {"model": args.backend, "train_set": args.train_set, "ion": atoms.info.get("ion", "Na"), "device": device}
+    key = run_key(model, atoms, {"backend": args.backend, "train_set": args.train_set, "md": asdict(cfg)})
+    run_dir = output_dir(args.restart_dir / key) if args.restart_dir else out
+    info = run_md(atoms, calc, cfg, run_dir / "trajectory.nc", run_dir / "thermo.log", info, restart_file=run_dir / "restart.npz", key=key)
+    if run_dir != out:  # finished: into the output folder, and the run's restart folder goes
+        for name in ("trajectory.nc", "thermo.log"):
+            with atomic_output(out / name) as tmp:
+                shutil.copyfile(run_dir / name, tmp)
+        shutil.rmtree(run_dir)
+    print(status_line(out / "trajectory.nc", info))
 
 
 def _uncertainty(args: argparse.Namespace) -> None:
@@ -198,6 +214,7 @@ def parser() -> argparse.ArgumentParser:
     backend_names = list(SPECS)
     p = _Parser(prog="edlbench", description=__doc__)
     p.add_argument("--version", action="version", version=f"edlbench {__version__}")
+    p.add_argument("--threads", type=count(1), help="CPU threads for every package (the pipeline passes task.cpus; default: the packages' own)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
@@ -205,6 +222,10 @@ def parser() -> argparse.ArgumentParser:
         c.add_argument("--params", type=Path, help="params YAML (e.g. params/test.yaml)")
         c.set_defaults(handler=handler)
         return c
+
+    def device(c: argparse.ArgumentParser) -> None:
+        c.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                       help="auto (GPU if visible), cpu, or cuda (a one-line error when no GPU is visible)")
 
     c = command("plan", _plan, "validate the params file and write the run matrix (plan.json) for main.nf")
     c.add_argument("-o", "--output", type=Path, default=Path("plan.json"))
@@ -264,6 +285,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--train-set", required=True, help="mixed, n0, n1, …")
     c.add_argument("--datasets", type=Path, default=Path("datasets"), help="folder written by `edlbench dataset`")
     c.add_argument("--seed", type=int, default=0, help="model seed (committee member)")
+    device(c)
     c.add_argument("-o", "--outdir", type=Path, default=Path("model"))
 
     c = command("evaluate", _evaluate, "energy/force errors of a trained model per test charge state → errors.nc")
@@ -272,7 +294,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--model", type=Path, required=True, help="model folder from `edlbench train` (or the model file)")
     c.add_argument("--train-set", required=True)
     c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto (GPU if visible), cpu or cuda")
+    device(c)
     c.add_argument("-o", "--output", type=Path, default=Path("errors.nc"))
 
     c = command("md", _md, "NVT MD with a trained model (same driver for every backend); unstable runs exit 0")
@@ -280,12 +302,14 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--backend", required=True, choices=backend_names, metavar="BACKEND", help=f"one of: {', '.join(backend_names)}")
     c.add_argument("--model", type=Path, required=True, help="model folder from `edlbench train` (or the model file)")
     c.add_argument("--train-set", default="none")
-    c.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto (GPU if visible), cpu or cuda")
+    device(c)
     c.add_argument("--steps", type=int)
     c.add_argument("--stride", type=int)
     c.add_argument("--seed", type=int)
     c.add_argument("--temperature", type=float)
     c.add_argument("--thermostat", choices=["langevin", "nose-hoover"])
+    c.add_argument("--restart-dir", type=Path, help="keep the running trajectory and its restart points in a folder of this "
+                                                     "run's key here (a retry in another folder continues it; default: the output folder)")
     c.add_argument("-o", "--outdir", type=Path, default=Path("md"))
 
     c = command("uncertainty", _uncertainty, "committee force spread along an MD trajectory, written into its NetCDF")
@@ -293,7 +317,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--backend", required=True, choices=backend_names, metavar="BACKEND", help=f"one of: {', '.join(backend_names)}")
     c.add_argument("--models", type=Path, nargs="+", required=True, help="committee: model folders or files (two or more)")
     c.add_argument("--stride", type=count(1), default=1, help="every k-th frame (others get NaN)")
-    c.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto (GPU if visible), cpu or cuda")
+    device(c)
     c.add_argument("-o", "--output", type=Path, help="output trajectory (default: update TRAJECTORY in place, atomically)")
 
     c = command("aggregate", _aggregate, "stack profiles.nc and errors.nc files into results.nc")
@@ -315,6 +339,8 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.threads:
+        limit_threads(args.threads)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:

@@ -170,9 +170,15 @@ def read_frames(path: str | Path, start: int = 0, stop: int | None = None, strid
 class TrajectoryWriter:
     """Append frames (and per-frame thermo scalars) to an AMBER-convention NetCDF file."""
 
-    def __init__(self, path: str | Path, atoms: Atoms, info: dict, thermo: dict[str, str]):
-        """`thermo` maps a per-frame variable name to its units (e.g. {"temperature": "K"})."""
+    def __init__(self, path: str | Path, atoms: Atoms, info: dict, thermo: dict[str, str], resume_at: int | None = None):
+        """`thermo` maps a per-frame variable name to its units (e.g. {"temperature": "K"}).
+        `resume_at`: continue a file this writer wrote after its first `resume_at` frames (the
+        frames it holds after those, written after the restart point, are dropped)."""
         self.path = Path(path)
+        kept = {}
+        if resume_at is not None:
+            with netCDF4.Dataset(self.path) as old:
+                kept = {name: old.variables[name][:resume_at] for name in ("coordinates", "cell_lengths", "cell_angles", "time", *thermo)}
         self.nc = netCDF4.Dataset(self.path, "w", format="NETCDF3_64BIT_OFFSET")
         nc = self.nc
         nc.Conventions = "AMBER"
@@ -194,7 +200,19 @@ class TrajectoryWriter:
         nc.createVariable("time", "f8", ("frame",)).units = "picosecond"
         for name, units in thermo.items():
             nc.createVariable(name, "f8", ("frame",)).units = units
-        self.n = 0
+        for name, values in kept.items():
+            nc.variables[name][:len(values)] = values
+        nc.sync()
+        self.n = resume_at or 0
+
+    @staticmethod
+    def frames_in(path: str | Path) -> int:
+        """Frames in a trajectory this writer wrote (0 if it is missing or unreadable)."""
+        try:
+            with netCDF4.Dataset(path) as nc:
+                return len(nc.dimensions["frame"])
+        except (OSError, KeyError):
+            return 0
 
     def set_info(self, info: dict) -> None:
         """(Re)write the run metadata, e.g. the final status."""

@@ -12,6 +12,7 @@ from edlbench.trajectory import read_frames
 from edlbench.uncertainty import committee_spread, write_spread
 
 
+@pytest.mark.accuracy
 def test_trained_force_error_well_below_force_spread(backend, trained, oracle_data):
     test = oracle_data / "datasets/test/n2.extxyz"
     ds = evaluate(backends.get(backend).calculator(trained[0]), [test], backend, "n2", 0)
@@ -61,6 +62,7 @@ def md_run(backend, trained, oracle_data, tmp_path_factory):
     return info, out / "t.nc"
 
 
+@pytest.mark.accuracy
 def test_md_200_steps(md_run):
     info, traj = md_run
     assert info["status"] == "ok", info
@@ -75,6 +77,7 @@ def test_md_broken_start_is_unstable(backend, trained, oracle_data, tmp_path):
     assert info["status"] == "unstable" and info["status_step"] == 0, info
 
 
+@pytest.mark.accuracy
 def test_committee_spread_zero_for_identical_models_positive_for_seeds(backend, trained, md_run, tmp_path):
     traj = md_run[1]
     module = backends.get(backend)

@@ -21,7 +21,7 @@ def test_checkpoint_loads_offline_as_fairchem_loads_it(pretrained, oc25_checkpoi
     module = backends.get(pretrained)
     folder = tmp_path / "model"
     model = module.train(Path("unused"), Path("unused"), {"checkpoint": str(oc25_checkpoint)}, folder, seed=0)
-    backends.write_manifest(folder, pretrained, "pretrained", 0, model)
+    backends.write_manifest(folder, pretrained, "pretrained", 0, model, "cpu")
     assert backends.model_file(folder).resolve() == oc25_checkpoint.resolve()
     atoms = read(oracle_data / "datasets/test/n2.extxyz", "0")
     forces = module.calculator(backends.model_file(folder), "cpu").get_forces(atoms)

@@ -48,6 +48,7 @@ class BackendSpec:
     packages: tuple[str, ...]  #: distributions whose versions every output records
     trainer: str | None  #: the package's own training command (None: pretrained, no fitting)
     castable: bool = False  #: its calculator can run a model in another precision than it was trained in
+    framework: str = "torch"  #: "torch" or "tensorflow": which one says whether a GPU is visible
 
     @property
     def pretrained(self) -> bool:
@@ -65,8 +66,9 @@ SPECS: dict[str, BackendSpec] = {
     "dpmp": BackendSpec("edlbench.backends.dpmp", "deepmd", "message passing", "18 Å (3 × 6 Å)", _DEEPMD, "dp"),
     "dpsigma": BackendSpec("edlbench.backends.dpsigma", "deepmd", "local + σ input", "6 Å (r_c)", _DEEPMD, "dp"),
     "mace": BackendSpec("edlbench.backends.mace", "mace", "message passing", "10 Å (2 × 5 Å)", ("mace-torch", "torch"), "mace_run_train", castable=True),
-    "grace1l": BackendSpec("edlbench.backends.grace1l", "grace", "local", "5 Å (r_c)", _GRACE, "gracemaker"),
-    "grace2l": BackendSpec("edlbench.backends.grace2l", "grace", "message passing", "10 Å (2 × 5 Å)", _GRACE, "gracemaker"),
+    "grace1l": BackendSpec("edlbench.backends.grace1l", "grace", "local", "5 Å (r_c)", _GRACE, "gracemaker", framework="tensorflow"),
+    "grace2l": BackendSpec("edlbench.backends.grace2l", "grace", "message passing", "10 Å (2 × 5 Å)", _GRACE, "gracemaker",
+                           framework="tensorflow"),
     "esen": BackendSpec("edlbench.backends.esen", "fairchem", "message passing", "12 Å (2 × 6 Å)", _FAIRCHEM, "fairchem", castable=True),
     "esen_oc25": BackendSpec("edlbench.backends.esen_oc25", "fairchem", "message passing (OC25, zero-shot)", "checkpoint's", _FAIRCHEM, None,
                              castable=True),
@@ -154,6 +156,7 @@ def calculator(name: str, model: Path, device: str = "auto", precision: str = "t
     backend, path = get(name), model_file(model)
     env = SPECS[name].env
     cast = {"precision": precision} if precision != "trained" and SPECS[name].castable else {}
+    device = resolve_device(name, device)
     try:
         return backend.calculator(path, device, **cast)
     except ImportError as exc:
@@ -162,6 +165,30 @@ def calculator(name: str, model: Path, device: str = "auto", precision: str = "t
         raise
     except Exception as exc:  # the packages raise many types for a file they cannot load
         raise InputError(f"{path}: {name} cannot load this model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+
+def resolve_device(name: str, device: str) -> str:
+    """The device backend `name` runs on: "cuda" if asked for or ("auto") visible to its framework,
+    else "cpu"; "cuda" asked for with no GPU visible is one InputError line (never a silent CPU run)."""
+    if device == "cpu":
+        return device
+    spec = SPECS[name]
+    try:
+        if spec.framework == "tensorflow":
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            import tensorflow as tf
+
+            visible = bool(tf.config.list_physical_devices("GPU"))
+        else:
+            import torch
+
+            visible = torch.cuda.is_available()
+    except ImportError as exc:
+        raise InputError(f"backend {name!r} needs the '{spec.env}' environment (.venvs/{spec.env}, make envs): {exc}") from None
+    if device == "cuda" and not visible:
+        raise InputError(f"--device cuda: {spec.framework} sees no GPU here (no GPU on this node, no --nv for Apptainer, "
+                         f"or a CPU build in the '{spec.env}' environment)")
+    return "cuda" if visible else "cpu"
 
 
 def torch_device(device: str = "auto") -> str:
@@ -173,19 +200,20 @@ def torch_device(device: str = "auto") -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def write_manifest(folder: Path, backend: str, train_set: str, seed: int, model: Path) -> Path:
-    """Record a trained model in `folder`/model.json (file name relative to the folder)."""
+def write_manifest(folder: Path, backend: str, train_set: str, seed: int, model: Path, device: str) -> Path:
+    """Record a trained model in `folder`/model.json (file name relative to the folder; the device it trained on)."""
     manifest = Path(folder) / "model.json"
     relative = Path(os.path.abspath(model)).relative_to(os.path.abspath(folder))  # a link stays a link
     with atomic_output(manifest) as tmp:  # written last: a folder without it is an unfinished training
-        tmp.write_text(json.dumps({"backend": backend, "train_set": train_set, "seed": seed, "model": str(relative)}))
+        tmp.write_text(json.dumps({"backend": backend, "train_set": train_set, "seed": seed, "model": str(relative), "device": device}))
     return manifest
 
 
 def model_file(path: Path) -> Path:
-    """The model file itself, given either the file or a training folder with model.json."""
+    """The model itself, given the model (a file, or a TensorFlow SavedModel folder) or a training
+    folder with model.json."""
     path = Path(path)
-    if path.is_dir():
+    if path.is_dir() and not (path / "saved_model.pb").is_file():
         manifest = path / "model.json"
         if not manifest.is_file():
             raise InputError(f"{path}: a model folder needs the model.json written by `edlbench train` (unfinished training?)")
