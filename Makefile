@@ -9,7 +9,8 @@ NEXTFLOW = $(shell bash scripts/install-nextflow)
 
 .PHONY: envs test demo locks clean uv nextflow images
 
-ENVS    := $(patsubst containers/%.lock,%,$(wildcard containers/*.lock))  # core + every backend spec's env (tests/test_containers.py)
+LOCKS   := $(patsubst containers/%.lock,%,$(wildcard containers/*.lock))
+ENVS    := $(filter-out %-cuda,$(LOCKS))  # core + every backend spec's env (tests/test_containers.py); <env>-cuda: GPU images only
 
 envs: $(foreach e,$(ENVS),$(VENVS)/$(e)/.built)
 
@@ -31,7 +32,7 @@ containers/%-$(VERSION).sif: containers/%.def containers/%.lock pyproject.toml
 	apptainer build --force $@ $<
 
 locks: | uv
-	for e in $(ENVS); do $(UV) pip compile -q --python-version $(PYTHON) --generate-hashes \
+	for e in $(LOCKS); do $(UV) pip compile -q --python-version $(PYTHON) --generate-hashes \
 	  $$([ -f containers/$$e.exclude ] && echo --excludes containers/$$e.exclude) containers/$$e.in -o containers/$$e.lock; done
 
 nextflow:

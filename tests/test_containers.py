@@ -34,6 +34,29 @@ def module_labels() -> set[str]:
     return labels & ENV_LABELS
 
 
+def cuda_variants() -> dict[str, str]:
+    """GPU images (the hpc profile's): <env>-cuda -> env."""
+    return {p.stem: p.stem.removesuffix("-cuda") for p in (ROOT / "containers").glob("*-cuda.lock")}
+
+
+def pins(lock: Path) -> dict[str, str]:
+    return dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", lock.read_text(), re.M))
+
+
+def test_cuda_images_pin_what_their_cpu_image_pins():
+    """The GPU variant of an environment (core: + OpenMM-CUDA-12; grace: TensorFlow's CUDA build)
+    runs the same package versions as the CPU image and the local venv, plus its CUDA pieces."""
+    variants = cuda_variants()
+    assert set(variants.values()) == {"core", "grace"}
+    for name, env in variants.items():
+        cpu, gpu = pins(ROOT / "containers" / f"{env}.lock"), pins(ROOT / "containers" / f"{name}.lock")
+        renamed = {"tensorflow-cpu": "tensorflow"}
+        assert {renamed.get(k, k): v for k, v in cpu.items()}.items() <= gpu.items(), name
+        assert (ROOT / "containers" / f"{name}.def").exists() and (ROOT / "containers" / f"{name}.in").exists()
+        assert any(k.startswith("nvidia-") for k in gpu) and not any(k.startswith("nvidia-") for k in cpu if env == "grace")
+    assert "openmm-cuda-12" in pins(ROOT / "containers/core-cuda.lock")
+
+
 def test_every_def_installs_exactly_its_lock():
     defs = sorted((ROOT / "containers").glob("*.def"))
     assert defs
@@ -69,7 +92,7 @@ def test_every_backend_environment_has_image_lock_and_venv():
 
     config = (ROOT / "nextflow.config").read_text()
     assert "withLabel: ml" in config and ".venvs/${meta.env}/bin" in config and "image(meta.env)" in config
-    locks = {p.stem for p in (ROOT / "containers").glob("*.lock")}
+    locks = {p.stem for p in (ROOT / "containers").glob("*.lock")} - set(cuda_variants())
     assert locks == {"core"} | {spec.env for spec in SPECS.values()}
     for env in locks:
         assert (ROOT / "containers" / f"{env}.def").exists()
@@ -84,6 +107,16 @@ def test_images_are_named_by_the_version_make_images_builds():
     config = (ROOT / "nextflow.config").read_text()
     assert re.search(r"version\s*=\s*'([^']+)'", config).group(1) == version
     assert re.search(r"image_tag\s*=\s*'([^']+)'", config).group(1) == version
-    assert ":latest" not in config and "${env}-${params.image_tag}.sif" in config and "${env}:${params.image_tag}" in config
+    assert ":latest" not in config and "${name}-${params.image_tag}.sif" in config and "${name}:${params.image_tag}" in config
     makefile = (ROOT / "Makefile").read_text()
     assert "containers/%-$(VERSION).sif:" in makefile and "VERSION" in makefile.split("images:")[1].splitlines()[0]
+
+
+def test_image_workflow_builds_every_definition_with_the_version_tag():
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github/workflows/images.yml").read_text())
+    steps = workflow["jobs"]["build"]["steps"]
+    assert sorted(workflow["jobs"]["build"]["strategy"]["matrix"]["env"]) == sorted(p.stem for p in (ROOT / "containers").glob("*.def"))
+    push = next(s["run"] for s in steps if s.get("name") == "Push")
+    assert "oras://ghcr.io/" in push and "}:$VERSION" in push and "latest" not in push

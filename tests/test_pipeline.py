@@ -136,7 +136,8 @@ def test_configs_render_with_images(tmp_path, profile):
 
     out = run_nf("config", str(ROOT), "-profile", profile, cwd=tmp_path)
     version = re.search(r"version = '([^']+)'", out).group(1)
-    assert f"core-{version}.sif" in out and "image(meta.env)" in out and ":latest" not in out
+    gpu_image = "-cuda" if profile == "hpc" else ""  # hpc: the CUDA variants of core and grace
+    assert f"core{gpu_image}-{version}.sif" in out and f"image(meta.env{', true' if gpu_image else ''})" in out and ":latest" not in out
     assert "errorStrategy = { task.exitStatus in ((130..145) + 104) ? 'retry' : 'finish' }" in out and "maxRetries = 2" in out
     gpu = re.search(r"withLabel:gpu \{(.*?)\n   \}", out, re.S)
     if profile == "apptainer":

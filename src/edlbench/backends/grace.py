@@ -8,8 +8,9 @@ backend's preset (``GRACE_1LAYER_latest``: one ACE layer, local, receptive field
 results, so the REF labels are moved there first. The model is the TensorFlow SavedModel
 ``seed/<seed>/final_model``; MD and evaluation use tensorpotential's ``TPCalculator``. Units: Å, eV.
 
-The environment carries a CPU build of TensorFlow (see containers/grace.in), so ``device`` is
-ignored here; a GPU image swaps in ``tensorflow[and-cuda]``. GRACE-1L/2L cannot be exported to
+The local environment carries a CPU build of TensorFlow (containers/grace.in); the hpc profile's
+``grace-cuda`` image the CUDA build of the same version. TensorFlow places the model on a visible
+GPU itself, so ``device`` is only checked (:func:`edlbench.backends.resolve_device`). GRACE-1L/2L cannot be exported to
 pyace's format (only the GRACE-FS preset can), so this backend's uncertainty is the committee
 spread, as for the others.
 """
