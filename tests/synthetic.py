@@ -9,7 +9,7 @@ import xarray as xr
 
 from edlbench.build import WATER_ANGLE, WATER_R_OH
 from edlbench.contract import ERROR_VARS
-from edlbench.profiles import ProfileConfig, compute_profiles
+from edlbench.profiles import ProfileConfig, equilibrated_profiles
 from edlbench.trajectory import Frames
 
 CELL = np.diag([10.0, 10.0, 30.0])
@@ -60,7 +60,7 @@ def profiles_ds(seed: int = 0, spread: float = np.nan) -> xr.Dataset:
     committee spread `spread` eV/Å."""
     rng = np.random.default_rng(seed)
     h = rng.uniform(2.0, 10.0, (20, 16))
-    ds = compute_profiles(frames(columns(20, h), rng.normal(size=(20, 16, 3))), ProfileConfig(layer_cutoff=4.0))
+    ds = equilibrated_profiles(frames(columns(20, h), rng.normal(size=(20, 16, 3))), ProfileConfig(layer_cutoff=4.0))
     return ds.assign(status=((), np.int8(0)), status_step=((), -1), committee_spread=((), spread))
 
 

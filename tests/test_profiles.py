@@ -95,3 +95,24 @@ def test_broken_water_is_rejected_naming_the_frame():
     f.positions[2, 33, :] += [0.0, 0.0, 1.5]  # stretch one O–H bond in frame 2
     with pytest.raises(InputError, match="frame 2"):
         compute_profiles(f)
+
+
+def test_transient_orientation_is_detected_and_left_out():
+    """Lower-face first-layer waters pointing into the liquid for the first 60 of 300 frames, then
+    random: the detected start lies at the change, ⟨cos θ⟩₁ is that of the random part (0 within
+    3σ, whereas all frames give ≈ 0.2), the run is converged; without detection every frame counts."""
+    from edlbench.profiles import equilibrated_profiles
+
+    rng = np.random.default_rng(7)
+    n_f, n_t = 300, 60
+    h = rng.uniform(2.0, 4.0, (n_f, 16))  # all in the first layer of the lower face (cutoff 4.5 Å)
+    u = rng.normal(size=(n_f, 16, 3))
+    u[:n_t] = UP
+    f = frames(columns(n_f, h), u)
+    ds = equilibrated_profiles(f, ProfileConfig(layer_cutoff=4.5))
+    t0 = round(float(ds.t_equilibration) / 0.1)
+    assert n_t <= t0 <= n_t + 20 and int(ds.n_frames) == n_f - t0, t0
+    assert abs(float(ds.cos_theta_layer1)) < 3 * float(ds.cos_theta_layer1_sem) and int(ds.converged) == 1
+    assert float(ds.n_eff_cos_theta_layer1) > 100 and float(ds.layer1_waters) == pytest.approx(8.0)
+    every = equilibrated_profiles(f, ProfileConfig(layer_cutoff=4.5, detect_equilibration=False))
+    assert int(every.n_frames) == n_f and float(every.cos_theta_layer1) == pytest.approx(n_t / n_f, abs=0.05)

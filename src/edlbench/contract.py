@@ -57,6 +57,15 @@ PROFILE_VARS: Spec = {
     "committee_spread": ("eV angstrom-1", "mean over frames of the maximum committee force deviation (NaN: no committee)"),
     "status": ("1", "run status"),
     "status_step": ("1", "MD step at which the run stopped (-1: ran to the end)"),
+    "cos_theta_layer1_sem": ("1", "standard error of cos_theta_layer1: std * sqrt(g/N) of its per-frame series"),
+    "t_equilibration": ("ps", "start of the analysed part: the latest transient end pymbar detects in the first-layer and ion series"),
+    "converged": ("1", "1 if every series is equilibrated in the first half, has >= 20 independent samples and agreeing halves"),
+    "layer1_waters": ("1", "mean number of first-layer waters per face"),
+    "layer1_waters_sem": ("1", "standard error of layer1_waters (std * sqrt(g/N))"),
+    "ion_height": ("angstrom", "mean ion height above the nearer surface plane"),
+    "ion_height_sem": ("angstrom", "standard error of ion_height (std * sqrt(g/N))"),
+    **{f"n_eff_{name}": ("1", f"effectively independent samples of the per-frame {name} series after t_equilibration")
+       for name in ("cos_theta_layer1", "layer1_waters", "ion_height")},
 }
 ERROR_VARS: Spec = {
     "rmse_energy": ("meV atom-1", "root-mean-square energy error per atom"),

@@ -24,11 +24,19 @@ Definitions (bins of width Δz, lateral cell area A in Å², N_A Avogadro's numb
   layer continuously from t₀ to t₀+τ (continuous-residence variant), C(0) = 1.
 - Errors: frames split into contiguous blocks; each profile's standard error is
   std(block values, ddof=1)/√n_blocks (``*_sem`` variables); ACF blocks are by time origin.
+- Equilibration (:mod:`edlbench.statistics`, pymbar's ``timeseries``): per-frame series of the
+  first-layer ⟨cos θ⟩, the first-layer water count (per face) and the mean ion height give each a
+  detected start; the profiles are those of the frames after the latest of them
+  (``t_equilibration``; at most half the run: a later start leaves the run unconverged, and its
+  second half is analysed), with the layer bound of the whole run. The scalars ``cos_theta_layer1``,
+  ``layer1_waters`` and ``ion_height`` carry the error std·√(g/N) of their series and ``n_eff_*``
+  its effectively independent samples; ``converged`` is 1 when every series is (start in the
+  first half, ≥ 20 independent samples, halves agreeing within 2σ).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated
 
@@ -43,6 +51,7 @@ from edlbench.contract import STATUS, run_coords, write
 from edlbench.errors import InputError
 from edlbench.geometry import IONS, METALS, check_slab_cell, lateral_area, metal_symbol, surface_charge, wrap_vectors
 from edlbench.interface import heights, surface_planes, water_hydrogens
+from edlbench.statistics import analyse, equilibration
 from edlbench.trajectory import Frames, read_frames
 from edlbench.uncertainty import read_spread
 
@@ -65,6 +74,7 @@ class ProfileConfig:
     frame_interval: Annotated[float | None, Field(gt=0, description="ps between frames (default: from the trajectory)")] = None
     metal: Annotated[str | None, Field(description="electrode element (default: the metal present)")] = None
     ion: Annotated[str | None, Field(description="counter-ion element (default: from the trajectory, else Na)")] = None
+    detect_equilibration: Annotated[bool, Field(description="discard the transient pymbar detects (false: analyse every frame)")] = True
 
     def __post_init__(self) -> None:
         if self.metal is not None and (self.metal not in METALS or self.metal in IONS):
@@ -229,6 +239,9 @@ def compute_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr
 
     value, sem = _block_ratio((cos_face * inlayer).sum(1, keepdims=True), inlayer.sum(1, keepdims=True), blocks, n_blocks)
     out["cos_theta_layer1"], out["cos_theta_layer1_sem"] = ((), value[0]), ((), sem[0])
+    with np.errstate(invalid="ignore"):
+        out["series_cos_theta_layer1"] = ("frame", (cos_face * inlayer).sum(1) / inlayer.sum(1))
+    out["series_layer1_waters"] = ("frame", inlayer.sum(1) / 2.0)
 
     dt = _frame_interval(frames, cfg)
     max_lag = int(min(n_f // 2, round(cfg.acf_max_lag / dt)))
@@ -240,6 +253,7 @@ def compute_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr
         per_nm3 = 1e3 / (area * cfg.dz)
         store("rho_ion", count_i / 2 * per_nm3[:, None], ones)
         closest = float(np.minimum(h_i, gap[:, None] - h_i).min())
+        out["series_ion_height"] = ("frame", np.minimum(h_i, gap[:, None] - h_i).mean(1))
     else:
         out["rho_ion"], out["rho_ion_sem"] = ("z", np.zeros(n_z)), ("z", np.zeros(n_z))
         closest = np.nan
@@ -261,6 +275,40 @@ def compute_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr
 
 
 
+#: per-frame series of compute_profiles (dim "frame") whose equilibration and errors are analysed
+SERIES = ("cos_theta_layer1", "layer1_waters", "ion_height")
+#: the scalars equilibrated_profiles adds from them
+SERIES_STATS = ("n_eff_cos_theta_layer1", "layer1_waters", "layer1_waters_sem", "n_eff_layer1_waters",
+                "ion_height", "ion_height_sem", "n_eff_ion_height")
+
+
+def equilibrated_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr.Dataset:
+    """compute_profiles of the frames after the detected transient (all frames with
+    cfg.detect_equilibration false), with the series' equilibrated means, errors, N_eff and the
+    run's convergence flag; the per-frame series themselves are not kept."""
+    full = compute_profiles(frames, cfg)
+    series = {name: full[f"series_{name}"].values for name in SERIES if f"series_{name}" in full}
+    t0 = max(equilibration(x[np.isfinite(x)])[0] for x in series.values()) if cfg.detect_equilibration else 0
+    t0 = min(t0, len(frames) // 2)  # a later start leaves the run unconverged; its second half is analysed
+    ds = full
+    if t0:
+        kept = replace(frames, positions=frames.positions[t0:], cells=frames.cells[t0:],
+                       times=None if frames.times is None else frames.times[t0:], labels=None)
+        ds = compute_profiles(kept, replace(cfg, layer_cutoff=float(full.layer1_cutoff), frame_interval=_frame_interval(frames, cfg)))
+    ds = ds.drop_dims("frame")
+    stats = {name: analyse(x, t0) for name, x in series.items()}
+    for name in SERIES:
+        s = stats.get(name)
+        ds[f"n_eff_{name}"] = ((), s.n_eff if s else np.nan)
+        if name == "cos_theta_layer1":
+            ds["cos_theta_layer1_sem"] = ((), s.sem)
+        else:
+            ds[name], ds[f"{name}_sem"] = ((), s.mean if s else np.nan), ((), s.sem if s else np.nan)
+    ds["t_equilibration"] = ((), float(t0 * _frame_interval(frames, cfg)))
+    ds["converged"] = ((), np.int8(all(s.converged for s in stats.values())))
+    return ds
+
+
 def empty_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr.Dataset:
     """The variables of :func:`compute_profiles`, all NaN, for a run that stopped as unstable
     before its first frame (so the aggregate records the run instead of losing the pipeline)."""
@@ -272,10 +320,10 @@ def empty_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr.D
     out = {}
     for name, dim in dims.items():
         out[name] = out[f"{name}_sem"] = (dim, np.full(len(coords[dim]), np.nan))
-    for name in ("cos_theta_layer1", "ion_closest_approach", "layer1_cutoff", "gap"):
+    for name in ("cos_theta_layer1", "ion_closest_approach", "layer1_cutoff", "gap", "t_equilibration", *SERIES_STATS):
         out[name] = ((), np.nan)
     out["cos_theta_layer1_sem"] = ((), np.nan)
-    out["n_frames"], out["time_ps"] = ((), 0), ((), 0.0)
+    out["n_frames"], out["time_ps"], out["converged"] = ((), 0), ((), 0.0), ((), np.int8(0))
     ds = xr.Dataset(out, coords=coords)
     ds.attrs.update(metal=metal, ion=ion, n_blocks=0, dz=cfg.dz)
     return ds
@@ -287,7 +335,7 @@ def profiles_file(trajectory: str | Path, output: str | Path, cfg: ProfileConfig
     frames = read_frames(trajectory, start=start, stride=stride, allow_empty=True)
     if len(frames) == 0 and frames.info.get("status") != "unstable":
         raise InputError(f"{trajectory}: no frames in {start}::{stride}")
-    ds = compute_profiles(frames, cfg) if len(frames) else empty_profiles(frames, cfg)
+    ds = equilibrated_profiles(frames, cfg) if len(frames) else empty_profiles(frames, cfg)
     n_ion = int(sum(s == ds.attrs["ion"] for s in frames.symbols))
     sigma = surface_charge(n_ion, lateral_area(frames.cells[0])) if len(frames) else frames.info["sigma"]
     ds["status"] = ((), np.int8(STATUS[frames.info.get("status", "ok")]))
