@@ -85,3 +85,26 @@ def test_mixed_and_charge_specific_compared_on_the_charges_both_ran():
     specific = xr.DataArray([0.0, np.nan, -0.1], dims="n_ion")
     (m, c), common = mean_abs_on_common(mixed, specific)
     assert common.tolist() == [True, False, True] and m == pytest.approx(0.3) and c == pytest.approx(0.05)
+
+
+def test_a_large_deviation_is_significant_only_between_converged_finished_runs(results):
+    """dp (mixed) 0.9 ± 0.01 off the reference at both charges: significant (after Holm) when every
+    run is converged, not when they are not; an unstable run shows as such and counts nowhere."""
+    import xarray as xr
+
+    from edlbench.contract import STATUS
+    from edlbench.report import orientation_section
+
+    ds = xr.open_dataset(results).load()
+    sel = dict(model="dp", train_set="mixed")
+    ds["cos_theta_layer1_dev"].loc[sel] = 0.9
+    ds["cos_theta_layer1_dev_sem"].loc[sel] = 0.01
+
+    def dp_mixed(data):
+        return next(r for r in orientation_section(data, 0.05).tables[0][1] if r[:2] == ["dp", "mixed"])
+
+    assert dp_mixed(ds.assign(converged=ds.converged * 0))[-2:] == ["0/2", "0/2"]
+    assert dp_mixed(ds.assign(converged=ds.converged * 0 + 1))[-2:] == ["2/2", "0/2"]
+    ds["status"].loc[dict(sel, n_ion=2)] = STATUS["unstable"]
+    row = dp_mixed(ds.assign(converged=ds.converged * 0 + 1))
+    assert row[3] == "unstable" and row[-2:] == ["1/1", "0/1"]

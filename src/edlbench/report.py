@@ -2,8 +2,10 @@
 
 Every sentence of the report is generated from the numbers with thresholds stated in the report:
 a model reproduces the first-layer orientation at a charge when |Δ⟨cos θ⟩₁| ≤ max(τ, 2·SE)
-(τ = ``tolerance``, SE the block standard error of the difference). "Charge-specific" means the
-model trained on n{k} run at charge k; "mixed" the model trained on the mixed set.
+(τ = ``tolerance``, SE the standard error of the difference); a difference is called significant
+only at 95 % after Holm's correction and between converged runs (:mod:`edlbench.statistics`), and
+a run that ended unstable enters no verdict. "Charge-specific" means the model trained on n{k}
+run at charge k; "mixed" the model trained on the mixed set.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from edlbench.backends import SPECS  # noqa: E402
 from edlbench.contract import STATUS, load  # noqa: E402
 from edlbench.files import staged_folder  # noqa: E402
 from edlbench.metrics import REFERENCE  # noqa: E402
+from edlbench.statistics import significant  # noqa: E402
 
 SIGMA_LABEL = "σ per cell, −n·e/A (µC/cm²; σ/2 per interface)"
 #: How each backend sees its environment (shared/DESIGN.md §1).
@@ -163,31 +166,71 @@ def mean_abs_on_common(*das: xr.DataArray) -> tuple[list[float], np.ndarray]:
     return [float(np.abs(da.values[common]).mean()) if common.any() else np.nan for da in das], common
 
 
+def _flag(ds: xr.Dataset, name: str, model: str, fill: float) -> dict[str, np.ndarray]:
+    """Per-charge values of a run flag (status, converged) of each variant of `model`."""
+    if name not in ds:
+        return {v: np.full(ds.sizes["n_ion"], fill) for v in variants(ds, "cos_theta_layer1_dev", model)}
+    return {v: da.values for v, da in variants(ds, name, model).items()}
+
+
+def _delta(x: float, err: float, significant: bool) -> str:
+    """'Δ = x ± err (n σ), significant/not significant'."""
+    n = abs(x) / err if err > 0 else np.inf
+    return f"Δ = {x:+.3f} ± {err:.3f} ({n:.1f} σ), {'significant' if significant else 'not significant'}"
+
+
 def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
-    """Q1, Q2, Q4: first-layer orientation of mixed vs charge-specific models against the reference."""
+    """Q1, Q2, Q4: first-layer orientation of mixed vs charge-specific models against the reference.
+    A run that ended unstable enters no verdict or mean; a difference is significant at 95 % after
+    Holm's correction over the section's comparisons, and only between converged runs."""
     sec = Section("Water orientation: mixed vs charge-specific training (questions 1, 2, 4)")
-    sec.text.append(f"Criterion: a model reproduces the reference at a charge when |Δ⟨cos θ⟩₁| ≤ max({tolerance}, 2·SE), "
-                    "SE the block standard error of the difference.")
-    header = ["model", "training"] + [f"σ = {s:.1f}" for s in ds.sigma.values] + ["reproduced"]
-    rows = []
+    sec.text.append(f"Criteria: a model reproduces the reference at a charge when |Δ⟨cos θ⟩₁| ≤ max({tolerance}, 2·SE), SE the "
+                    "standard error of the difference (std·√(g/N) of each run's equilibrated first-layer series). A deviation is "
+                    "significant at 95 % after Holm's correction for all comparisons in this section, and only when both the "
+                    "model's run and the reference are converged (t_equilibration in the first half, ≥ 20 independent samples, "
+                    "halves agreeing); unstable runs are shown as such and enter no verdict.")
+    header = ["model", "training"] + [f"σ = {s:.1f}" for s in ds.sigma.values] + ["significant Δ", "reproduced"]
+    ref_conv = _reference(ds, "converged").values == 1 if "converged" in ds else np.zeros(ds.sizes["n_ion"], bool)
+    rows, cells, summaries = [], [], {}
     for model in models(ds):
         dev, sem = variants(ds, "cos_theta_layer1_dev", model), variants(ds, "cos_theta_layer1_dev_sem", model)
-        summary = {}
+        status, conv = _flag(ds, "status", model, STATUS["ok"]), _flag(ds, "converged", model, 0)
         for v in dev:
-            d, e = dev[v].values, sem[v].values
+            ok_run = status[v] == STATUS["ok"]
+            d, e = np.where(ok_run, dev[v].values, np.nan), sem[v].values
+            if not (np.isfinite(dev[v].values) | (status[v] == STATUS["unstable"])).any():
+                continue  # e.g. a backend trained on the mixed set only
             ok = np.abs(d) <= np.maximum(tolerance, 2 * e)
             have = np.isfinite(d)
-            if not have.any():  # e.g. a backend trained on the mixed set only
-                continue
-            summary[v] = (int((ok & have).sum()), int(have.sum()), float(np.nanmean(e)))
-            rows.append([model, v] + [_fmt(a, b) for a, b in zip(d, e)] + [f"{summary[v][0]}/{summary[v][1]}"])
-        if len(summary) == 2:
-            (m_ok, m_n, m_se), (c_ok, c_n, c_se) = summary["mixed"], summary["charge-specific"]
-            (m_dev, c_dev), common = mean_abs_on_common(dev["mixed"], dev["charge-specific"])
-            better = "charge-specific" if c_dev < m_dev else "mixed"
-            noise = " (a difference within the sampling noise)" if abs(m_dev - c_dev) < max(m_se, c_se) else ""
-            sec.text.append(f"{model}: mixed training reproduces the reference at {m_ok}/{m_n} charges, charge-specific at "
-                            f"{c_ok}/{c_n}; at the {int(common.sum())} charges both ran, mean |Δ⟨cos θ⟩₁| {m_dev:.3f} (mixed) vs {c_dev:.3f} (charge-specific): {better} is closer{noise}.")
+            summaries.setdefault(model, {})[v] = (d, e, (conv[v] == 1) & ref_conv, int((ok & have).sum()), int(have.sum()))
+            cells += [(len(rows), d[i], e[i], bool(conv[v][i] == 1 and ref_conv[i])) for i in range(len(d)) if have[i]]
+            rows.append([model, v] + ["unstable" if status[v][i] == STATUS["unstable"] else _fmt(d[i], e[i]) for i in range(len(d))]
+                        + [None, f"{int((ok & have).sum())}/{int(have.sum())}"])
+    sig = significant(*(np.array([c[k] for c in cells]) for k in (1, 2)), np.full(len(cells), np.inf), [c[3] for c in cells]) \
+        if cells else []
+    for r, row in enumerate(rows):
+        mine = [bool(x) for c, x in zip(cells, sig) if c[0] == r]
+        row[-2] = f"{sum(mine)}/{len(mine)}"
+    comparisons = []
+    for model, summary in summaries.items():
+        if len(summary) < 2:
+            continue
+        (md, me, mc, m_ok, m_n), (cd, ce, cc, c_ok, c_n) = summary["mixed"], summary["charge-specific"]
+        common = np.isfinite(md) & np.isfinite(cd)
+        if not common.any():
+            continue
+        k = int(common.sum())
+        m_dev, c_dev = float(np.abs(md[common]).mean()), float(np.abs(cd[common]).mean())
+        err = float(np.hypot(np.sqrt(np.sum(me[common] ** 2)), np.sqrt(np.sum(ce[common] ** 2))) / k)
+        comparisons.append((model, m_ok, m_n, c_ok, c_n, k, m_dev, c_dev, err, bool(mc[common].all() and cc[common].all())))
+    verdict = significant(np.array([c[6] - c[7] for c in comparisons]), np.array([c[8] for c in comparisons]),
+                          np.full(len(comparisons), np.inf), [c[9] for c in comparisons]) if comparisons else []
+    for (model, m_ok, m_n, c_ok, c_n, k, m_dev, c_dev, err, converged), sig_k in zip(comparisons, verdict):
+        closer = ("charge-specific is closer" if c_dev < m_dev else "mixed is closer") if sig_k else "no verdict on which is closer"
+        why = "" if converged else " (not every run involved is converged)"
+        sec.text.append(f"{model}: mixed training reproduces the reference at {m_ok}/{m_n} charges, charge-specific at {c_ok}/{c_n}; "
+                        f"at the {k} charges both ran, mean |Δ⟨cos θ⟩₁| {m_dev:.3f} (mixed) vs {c_dev:.3f} (charge-specific): "
+                        f"{_delta(m_dev - c_dev, err, sig_k)}{why} — {closer}.")
     sec.tables.append((header, rows))
     return sec
 
@@ -201,19 +244,32 @@ def locality_section(ds: xr.Dataset) -> Section:
         if "mixed" not in ds.train_set.values or (ds.status.sel(model=model, train_set="mixed") == STATUS["missing"]).all():
             continue  # no mixed-trained model (the zero-shot OC25 eSEN has its own section)
         sel = {"model": model, "train_set": "mixed"}
-        dev = float(np.abs(ds.cos_theta_layer1_dev.sel(**sel)).mean()) if "cos_theta_layer1_dev" in ds else np.nan
+        finished = ds.status.sel(**sel).values == STATUS["ok"]  # an unstable run enters no mean
+        d = np.where(finished, ds.cos_theta_layer1_dev.sel(**sel).values, np.nan) if "cos_theta_layer1_dev" in ds else np.full(len(finished), np.nan)
+        e = ds.cos_theta_layer1_dev_sem.sel(**sel).values if "cos_theta_layer1_dev_sem" in ds else np.full(len(finished), np.nan)
+        have = np.isfinite(d)
+        dev = float(np.abs(d[have]).mean()) if have.any() else np.nan
+        dev_err = float(np.sqrt(np.sum(e[have] ** 2)) / have.sum()) if have.any() else np.nan
+        converged = bool("converged" in ds and (ds.converged.sel(**sel).values[have] == 1).all()
+                         and (_reference(ds, "converged").values[have] == 1).all())
         rmsd = float(ds.rho_O_rmsd.sel(**sel).mean()) if "rho_O_rmsd" in ds else np.nan
         rmse = float(ds.rmse_force_committee.sel(**sel).mean()) if "rmse_force_committee" in ds else np.nan
         unstable = float(ds.unstable_fraction.sel(**sel).mean()) if "unstable_fraction" in ds else np.nan
         spec = SPECS.get(model)
         kind, reach = (spec.kind, spec.receptive_field) if spec else ("?", "?")
-        by_kind.setdefault(kind, []).append(dev)
+        if np.isfinite(dev):
+            by_kind.setdefault(kind, []).append((dev, dev_err, converged))
         rows.append([model, kind, reach, _fmt(dev), _fmt(rmsd), _fmt(rmse), _fmt(unstable)])
     sec.tables.append((header, rows))
     if "local" in by_kind and "message passing" in by_kind:
-        local, mp = np.nanmean(by_kind["local"]), np.nanmean(by_kind["message passing"])
-        sec.text.append(f"Mixed-trained local models deviate by {local:.3f} on average, message-passing models by {mp:.3f}: "
-                        f"{'message passing' if mp < local else 'locality'} is closer to the reference here.")
+        (local, l_err, l_conv), (mp, m_err, m_conv) = (
+            (np.mean([x[0] for x in by_kind[k]]), np.sqrt(np.sum([x[1] ** 2 for x in by_kind[k]])) / len(by_kind[k]),
+             all(x[2] for x in by_kind[k])) for k in ("local", "message passing"))
+        err = float(np.hypot(l_err, m_err))
+        sig = bool(significant(np.array([local - mp]), np.array([err]), np.array([np.inf]), [l_conv and m_conv])[0])
+        closer = f"{'message passing' if mp < local else 'locality'} is closer to the reference" if sig else "no verdict"
+        sec.text.append(f"Mixed-trained local models deviate by {local:.3f} on average (finished runs), message-passing models by "
+                        f"{mp:.3f}: {_delta(local - mp, err, sig)}{'' if l_conv and m_conv else ' (not every run is converged)'} — {closer}.")
     return sec
 
 
@@ -222,9 +278,12 @@ def sigma_section(ds: xr.Dataset, aware: str = "dpsigma", base: str = "dp") -> S
     if not {aware, base} <= set(models(ds)) or "cos_theta_layer1_dev" not in ds:
         return None
     sec = Section("σ-aware baseline")
-    base_runs = variants(ds, "cos_theta_layer1_dev", base)
+    def finished(model: str) -> dict[str, xr.DataArray]:  # an unstable run enters no mean
+        return {v: da.where(variants(ds, "status", model)[v] == STATUS["ok"]) for v, da in variants(ds, "cos_theta_layer1_dev", model).items()}
+
+    base_runs = finished(base)
     runs = {name: da for name, da in
-            [("σ-aware, mixed", variants(ds, "cos_theta_layer1_dev", aware).get("mixed")),
+            [("σ-aware, mixed", finished(aware).get("mixed")),
              (f"{base}, mixed", base_runs.get("mixed")), (f"{base}, charge-specific", base_runs["charge-specific"])]
             if da is not None}
     means, common = mean_abs_on_common(*runs.values())
