@@ -12,14 +12,13 @@ process MD {
     path "${meta.id}/thermo.log", emit: log
 
     script:
-    // the running trajectory and its restart points live outside the task's folder, so a retry
-    // (a new folder) continues the run; the folder of a finished run is removed
-    def restart_dir = params.restart_dir ?: "${workflow.workDir}/restart"
+    // the running trajectory and its restart points live outside the task's folder (params.restart_dir),
+    // so a retry (a new folder) continues the run; the folder of a finished run is removed
     """
     cat > settings.json <<'SETTINGS'
     ${settings}
     SETTINGS
-    edlbench --threads ${task.cpus} md ${start} --params settings.json --backend ${meta.backend} --model ${model} --train-set ${meta.train_set} --seed ${meta.seed} --device ${params.device} --restart-dir ${restart_dir} -o ${meta.id}
+    edlbench --threads ${task.cpus} md ${start} --params settings.json --backend ${meta.backend} --model ${model} --train-set ${meta.train_set} --seed ${meta.seed} --device ${params.device} --restart-dir ${params.restart_dir} -o ${meta.id}
     """
 
     stub:

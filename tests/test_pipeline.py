@@ -74,7 +74,7 @@ def test_pipeline_results(pipeline):
         assert int(np.isfinite(errors).sum()) == len(run["test_charges"]), run
     rows = trace(pipeline / "results")
     assert {r["status"] for r in rows} == {"COMPLETED"}
-    restarts = pipeline / "work/restart"  # each MD run's running folder, removed when it finished
+    restarts = pipeline / "restart"  # each MD run's running folder (params.restart_dir), removed when it finished
     assert restarts.is_dir() and not any(restarts.iterdir())
     assert (pipeline / "results/datasets/datasets/manifest.json").exists()
     assert "no checkpoint given" in json.loads(ds.attrs["skipped_models"])["esen_oc25"]
