@@ -21,17 +21,19 @@ CELL = BuildConfig(repeats=(3, 4), layers=3, gap=12.0, seed=6)
 PRESETS = load_params(Path(__file__).parents[2] / "params" / "test.yaml")["backends"]
 #: where the pipeline's CI preset (plumbing: seconds to minutes per task) is too short for the
 #: accuracy bound and 200 intact MD steps tested here (RESULTS.md): dp at 600 steps broke a water in
-#: 3 of 4 400-step runs (one at step 160), at 2000 steps none of 8; dpmp needs 3000, grace1l 100
-#: epochs (at 30, 6 of 6 runs broke), esen 200 steps; mace 20 epochs (at 8 a CI run broke at step 80)
+#: 3 of 4 400-step runs (one at step 160), at 2000 steps none of 8; grace1l 100 epochs (at 30, 6 of
+#: 6 runs broke), esen 200 steps; mace 20 epochs (at 8 a CI run broke at step 80)
 STURDY = {"mace": {"max_num_epochs": 20}, "dp": {"training": {"numb_steps": 2000}},
-          "dpmp": {"training": {"numb_steps": 3000}}, "grace1l": {"fit": {"maxiter": 100}}, "esen": {"steps": 200}}
+          "grace1l": {"fit": {"maxiter": 100}}, "esen": {"steps": 200}}
 #: backends whose code is a fully tested sibling's with another preset (grace2l: grace1l's module,
-#: two layers) or one more input (dpsigma: dp's, plus σ as deepmd's fparam): their tests check what
-#: differs — the package trains the preset, calculator, evaluation, forces = −∇E, σ input,
-#: compression, a broken start — on the SHORT training; the `accuracy` tests (force error, MD
-#: stability, committee spread), which measure how long a preset must train, run for the sibling
-#: only (CI time: their STURDY trainings took 566 s and 505 s of the CI run)
-PLUMBING = {"grace2l", "dpsigma"}
+#: two layers; dpmp: dp's module, deepmd's DPA-3 descriptor) or one more input (dpsigma: dp's, plus
+#: σ as deepmd's fparam): their tests check what differs — the package trains the preset,
+#: calculator, evaluation, forces = −∇E, σ input, compression, precision, a broken start — on the
+#: SHORT training; the `accuracy` tests (force error, MD stability, committee spread), which measure
+#: how long a preset must train, run for the sibling only (CI time: their STURDY trainings took
+#: 566 s, 505 s and 757 s of CI runs; dpmp needed 3000 steps for 200 intact MD steps,
+#: benchmarks/md_stability.py measures it)
+PLUMBING = {"grace2l", "dpsigma", "dpmp"}
 #: seed 1 only has to differ from seed 0 (committee-spread test): a short run of the same preset
 #: (mace's in float32, the precision test's float32-trained model; fairchem trains in float32 anyway)
 SHORT = {"mace": {"max_num_epochs": 2, "default_dtype": "float32"}, "dp": {"training": {"numb_steps": 20}}, "dpmp": {"training": {"numb_steps": 20}},
