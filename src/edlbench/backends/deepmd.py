@@ -6,8 +6,7 @@ followed by ``dp --pt freeze`` and, for descriptors that support it (:data:`COMP
 and dpsigma), deepmd's model compression ``dp --pt compress`` (the embedding nets tabulated as
 fifth-order piecewise polynomials, step 0.01: forces within 1e-6 eV/Å of the frozen model and
 about twice as fast on a CPU, benchmarks/RESULTS.md); MD, evaluation and the committee spread then
-use the compressed model through deepmd's ASE calculator ``deepmd.calculator.DP``. The three
-commands run in one Python process through ``deepmd.main.main``, the function the `dp` script calls.
+use the compressed model through deepmd's ASE calculator ``deepmd.calculator.DP``.
 
 The training input is deepmd's ``input.json``: a backend's defaults (its descriptor), deep-merged
 with ``backends.<name>`` from the params file, whose keys mirror input.json (``model``,
@@ -20,10 +19,8 @@ is a frame parameter: deepmd's ``numb_fparam = 1`` feeds it to the fitting netwo
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,7 +29,7 @@ from pydantic import Field
 
 from edlbench.backends import merge, run_logged
 from edlbench.config import settings
-from edlbench.errors import InputError
+from edlbench.processes import executable
 
 Section = Annotated[dict[str, Any] | None, Field(description="deep-merged into the same section of deepmd's input.json")]
 
@@ -90,16 +87,9 @@ def _elements(*paths: Path) -> list[str]:
     return sorted({s for p in paths for a in iread(p, ":") for s in a.get_chemical_symbols()})
 
 
-def _run(commands: list[list[str]], log: Path, cwd: Path, output: Path) -> None:
-    """deepmd's `dp` commands (train, freeze, compress: each `dp` argument list) one after the other
-    in one Python process through deepmd's own entry point ``deepmd.main.main`` (what the `dp`
-    script calls), so deepmd and torch are imported once, not per command (≈ 10–25 s each on 2
-    cores); the first failing command stops the rest with its exit status."""
+def _run(args: list[str], log: Path, cwd: Path, what: str) -> None:
     env = {**os.environ, "DP_INTER_OP_PARALLELISM_THREADS": os.environ.get("DP_INTER_OP_PARALLELISM_THREADS", "1")}
-    script = "import json, sys\nfrom deepmd.main import main\nfor args in json.loads(sys.argv[1]):\n    main(args)"
-    if importlib.util.find_spec("deepmd") is None:
-        raise InputError("deepmd-kit is not installed in this Python (the 'deepmd' environment: make envs)")
-    run_logged("deepmd: " + ", ".join(c[1] for c in commands), [sys.executable, "-c", script, json.dumps(commands)], log, cwd, env, output)
+    run_logged(f"deepmd: {what}", args, log, cwd, env)
 
 
 def train(name: str, descriptor: dict, train: Path, valid: Path, config: dict, workdir: Path, seed: int,
@@ -123,13 +113,15 @@ def train(name: str, descriptor: dict, train: Path, valid: Path, config: dict, w
     (workdir / "input.json").write_text(json.dumps(jdata, indent=2))
     log = workdir / "train.log"
     log.write_text("")
+    dp = executable("dp", "the 'deepmd' environment: make envs")
+    _run([dp, "--pt", "train", "input.json"], log, workdir, "training")
     model = workdir / f"{name}_seed{seed}.pth"
-    commands = [["--pt", "train", "input.json"], ["--pt", "freeze", "-o", model.name]]
-    if jdata["model"]["descriptor"]["type"] in COMPRESSIBLE:
-        model = model.with_name(f"{model.stem}_compressed.pth")
-        commands.append(["--pt", "compress", "-i", commands[1][-1], "-o", model.name])
-    _run(commands, log, workdir, output=model)
-    return model
+    _run([dp, "--pt", "freeze", "-o", model.name], log, workdir, "freezing")
+    if jdata["model"]["descriptor"]["type"] not in COMPRESSIBLE:
+        return model
+    compressed = model.with_name(f"{model.stem}_compressed.pth")
+    _run([dp, "--pt", "compress", "-i", model.name, "-o", compressed.name], log, workdir, "compressing")
+    return compressed
 
 
 def select_device(device: str) -> None:
