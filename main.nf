@@ -16,19 +16,20 @@ include { settingsFor } from './subworkflows/settings'
 
 workflow {
     // the run matrix and each step's settings, validated once from the params file
-    PLAN(file(params.params_yaml, checkIfExists: true), params.seed)
+    PLAN(file(params.params_yaml, checkIfExists: true), params.seed, params.dft as boolean)
     plan = PLAN.out.map { new groovy.json.JsonSlurper().parse(it) }
 
-    // the reference per charge state: classical-oracle MD, or the user's DFT frames (--dft)
+    // the reference per charge state and replica: classical-oracle MD, or the user's DFT frames (--dft)
     REFERENCE(plan)
 
-    // oracle-labelled training/validation/test sets: mixed, n0…n4, test per charge
-    DATASETS(REFERENCE.out.map { meta, trajectory -> trajectory }.collect(), settingsFor(plan, 'dataset'))
+    // oracle-labelled training/validation/test sets from replica 0: mixed, n0…n4, test per charge
+    DATASETS(REFERENCE.out.filter { meta, trajectory -> meta.replica == 0 }.map { meta, trajectory -> trajectory }.collect(),
+             settingsFor(plan, 'dataset'))
 
     // every backend × training set × committee member, and its errors per test charge
     FIT(plan, DATASETS.out)
 
-    // MD per model and charge from the reference, with the committee's spread where there is one
+    // MD per model, charge and replica from that reference replica, with the committee's spread where there is one
     SIMULATE(plan, FIT.out.models, REFERENCE.out)
 
     // profiles of the reference and every MLIP run, one results.nc, the report

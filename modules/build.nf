@@ -14,7 +14,7 @@ process BUILD {
     cat > settings.json <<'SETTINGS'
     ${settings}
     SETTINGS
-    edlbench --threads ${task.cpus} build --params settings.json --n-ions ${meta.n_ion} -o .
+    edlbench --threads ${task.cpus} build --params settings.json --n-ions ${meta.n_ion} --seed ${meta.build_seed} -o .
     """
 
     stub:

@@ -14,7 +14,7 @@ process PROFILES {
     cat > settings.json <<'SETTINGS'
     ${settings}
     SETTINGS
-    edlbench --threads ${task.cpus} profiles ${trajectory} --params settings.json --model ${meta.backend} --train-set ${meta.train_set} --seed ${meta.seed} -o profiles-${meta.id}.nc
+    edlbench --threads ${task.cpus} profiles ${trajectory} --params settings.json --model ${meta.backend} --train-set ${meta.train_set} --seed ${meta.seed} --replica ${meta.replica} -o profiles-${meta.id}.nc
     """
 
     stub:

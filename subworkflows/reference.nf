@@ -4,9 +4,10 @@ include { IMPORT       } from '../modules/import'
 include { settingsFor  } from './settings'
 
 /*
- * The reference per charge state of the plan: MD with the classical oracle from built starting
- * structures, or (--dft) the user's labelled DFT(-MD) frames, which `edlbench import` groups into
- * one file per charge state (n<N>.extxyz); charge states outside the plan are not used.
+ * The reference per charge state and replica of the plan: MD with the classical oracle from built
+ * starting structures (each replica its own packed start and seeds), or (--dft) the user's labelled
+ * DFT(-MD) frames, which `edlbench import` groups into one file per charge state (n<N>.extxyz; the
+ * plan allows one replica then); charge states outside the plan are not used.
  */
 workflow REFERENCE {
     take:
@@ -27,5 +28,5 @@ workflow REFERENCE {
     }
 
     emit:
-    trajectories  // [meta, trajectory] per charge state
+    trajectories  // [meta, trajectory] per charge state and replica
 }

@@ -3,25 +3,25 @@ include { UNCERTAINTY } from '../modules/uncertainty'
 include { settingsFor } from './settings'
 
 /*
- * The plan's MD runs (backend × training set × charge, with the committee member it names),
- * each from its charge state's reference; then the committee's force spread along each run of a
+ * The plan's MD runs (backend × training set × charge × replica, with the committee member it
+ * names), each from the last frame of its charge state's reference replica; then the committee's force spread along each run of a
  * model with a committee, gathered as soon as that model's own members are trained.
  */
 workflow SIMULATE {
     take:
     plan       // parsed plan.json (value channel)
     models     // [meta, model folder] per committee member
-    reference  // [meta, trajectory] per charge state
+    reference  // [meta, trajectory] per charge state and replica
 
     main:
     member = models.map { meta, model -> [meta.subMap('backend', 'train_set', 'seed'), model] }
-    starts = reference.map { meta, trajectory -> [meta.charge, trajectory] }
+    starts = reference.map { meta, trajectory -> [meta.subMap('charge', 'replica'), trajectory] }
     runs = plan.flatMap { it.md }
         .map { meta -> [meta.subMap('backend', 'train_set', 'seed'), meta] }
         .combine(member, by: 0)
-        .map { key, meta, model -> [meta.charge, meta, model] }
+        .map { key, meta, model -> [meta.subMap('charge', 'replica'), meta, model] }
         .combine(starts, by: 0)
-        .map { charge, meta, model, start -> [meta, model, start] }
+        .map { start_key, meta, model, start -> [meta, model, start] }
     MD(runs.combine(settingsFor(plan, 'md')))
 
     committees = models.filter { meta, model -> meta.committee > 1 }

@@ -84,3 +84,33 @@ def test_aggregate_keeps_a_run_without_frames_beside_runs_with_frames(tmp_path):
     np.testing.assert_allclose(out.dipole_acf.sel(model="dp", train_set="mixed", n_ion=0, lag=ok.lag), ok.dipole_acf)
     assert np.isnan(out.rho_O.sel(model="dp", train_set="mixed", n_ion=2)).all()
     assert int(out.status.sel(model="dp", train_set="mixed", n_ion=2)) == STATUS["unstable"]
+
+
+def test_replicas_are_kept_and_combined(tmp_path):
+    """Two replicas of the reference and of dp: every run in the group "replicas", the root their
+    mean with the larger of the replica scatter/√K and the within-run error (dof K − 1 or inf); an
+    unstable replica enters no mean, marks its cell unstable and counts in the unstable fraction."""
+    runs = {(m, r): run_coords(profiles_ds(10 * k + r), m, t, 0, 0.0, 0, r)
+            for k, (m, t) in enumerate([("reference", "none"), ("dp", "mixed")]) for r in (0, 1)}
+    runs[("dp", 2)] = run_coords(profiles_ds(99), "dp", "mixed", 0, 0.0, 0, 2).assign(status=((), np.int8(STATUS["unstable"])))
+    files = [write(ds, tmp_path / f"{m}-{r}.nc", "profiles") for (m, r), ds in runs.items()]
+    path = write(aggregate(files), tmp_path / "results.nc", "results")
+    root, group = xr.open_dataset(path), xr.open_dataset(path, group="replicas")
+    assert group.rho_O.dims == ("model", "train_set", "n_ion", "replica", "z") and list(group.replica.values) == [0, 1, 2]
+    assert root.rho_O.dims == ("model", "train_set", "n_ion", "z")
+    cell = dict(model="dp", train_set="mixed", n_ion=0)
+    means = np.array([float(runs[("dp", r)].cos_theta_layer1) for r in (0, 1)])
+    sems = np.array([float(runs[("dp", r)].cos_theta_layer1_sem) for r in (0, 1)])
+    between, within = np.std(means, ddof=1) / np.sqrt(2), np.sqrt(np.sum(sems**2)) / 2
+    assert float(root.cos_theta_layer1.sel(**cell)) == pytest.approx(means.mean())
+    assert float(root.cos_theta_layer1_sem.sel(**cell)) == pytest.approx(max(between, within))
+    assert float(root.cos_theta_layer1_dof.sel(**cell)) == (1.0 if between > within else np.inf)
+    np.testing.assert_allclose(root.rho_O.sel(**cell), (runs[("dp", 0)].rho_O + runs[("dp", 1)].rho_O) / 2)
+    assert int(root.status.sel(**cell)) == STATUS["unstable"] and int(root.n_replicas.sel(**cell)) == 2
+    assert int(root.n_replicas_unstable.sel(**cell)) == 1
+    assert float(root.unstable_fraction.sel(model="dp", train_set="mixed")) == pytest.approx(1 / 3)
+    assert int(root.n_frames.sel(**cell)) == sum(int(runs[("dp", r)].n_frames) for r in (0, 1))
+    dev = root.cos_theta_layer1_dev.sel(**cell)
+    assert float(dev) == pytest.approx(means.mean() - float(root.cos_theta_layer1.sel(model="reference", train_set="mixed", n_ion=0)))
+    assert float(root.cos_theta_layer1_dev_dof.sel(**cell)) == min(float(root.cos_theta_layer1_dof.sel(**cell)),
+                                                                   float(root.cos_theta_layer1_dof.sel(model="reference", train_set="mixed", n_ion=0)))

@@ -91,14 +91,49 @@ def test_resume_reruns_nothing(pipeline):
 
 
 def test_stub_run_of_paper_plan(tmp_path):
-    out = run_nf("run", str(ROOT / "main.nf"), "-profile", "paper,local", "-stub-run", "--outdir", str(tmp_path / "r"), cwd=tmp_path)
-    plan = make_plan(ROOT / "params/paper.yaml")
-    # PLAN; BUILD, REFERENCE_MD, PROFILES per charge; DATASETS; TRAIN and EVALUATE per model;
-    # MD and PROFILES per MD run, UNCERTAINTY per MD run of a committee; AGGREGATE; REPORT
+    """The paper plan wires every backend, committee and reference replica (its MD replicas are set
+    to 1 here: each adds ~2 × 135 stub tasks at 0.2 s each; test_stub_run_with_replicas wires them)."""
+    params = yaml.safe_load((ROOT / "params/paper.yaml").read_text())
+    params["md"]["replicas"] = 1
+    (tmp_path / "paper.yaml").write_text(yaml.safe_dump(params))
+    out = run_nf("run", str(ROOT / "main.nf"), "-profile", "paper,local", "-stub-run", "--params_yaml", str(tmp_path / "paper.yaml"),
+                 "--outdir", str(tmp_path / "r"), cwd=tmp_path)
+    plan = make_plan(tmp_path / "paper.yaml")
+    assert plan["replicas"]["reference"] > 1
+    assert len(trace(tmp_path / "r")) == expected_tasks(plan), out
+
+
+def expected_tasks(plan: dict) -> int:
+    """PLAN; BUILD, REFERENCE_MD, PROFILES per reference run; DATASETS; TRAIN and EVALUATE per model;
+    MD and PROFILES per MD run, UNCERTAINTY per MD run of a committee; AGGREGATE; REPORT."""
     size = committees(plan)
     uncertainty = sum(size[(r["backend"], r["train_set"])] > 1 for r in plan["md"])
-    expected = 1 + 3 * len(plan["charges"]) + 1 + 2 * len(plan["train"]) + 2 * len(plan["md"]) + uncertainty + 1 + 1
-    assert len(trace(tmp_path / "r")) == expected, out
+    return 1 + 3 * len(plan["reference"]) + 1 + 2 * len(plan["train"]) + 2 * len(plan["md"]) + uncertainty + 1 + 1
+
+
+def test_stub_run_with_replicas(tmp_path):
+    """Replicas in the DAG: each MLIP replica r starts from reference replica r of its charge, and the
+    data sets are built from replica 0 only (a stub run: the staged inputs are the real ones)."""
+    params = yaml.safe_load((ROOT / "params/test.yaml").read_text())
+    params["reference"]["replicas"], params["md"]["replicas"] = 3, 2
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(params))
+    run_nf("run", str(ROOT / "main.nf"), "-profile", "test,local", "-stub-run", "--params_yaml", str(tmp_path / "p.yaml"),
+           "--outdir", str(tmp_path / "r"), cwd=tmp_path)
+    plan = make_plan(tmp_path / "p.yaml")
+    rows = trace(tmp_path / "r")
+    assert len(rows) == expected_tasks(plan)
+
+    def task_dir(row: dict) -> Path:
+        return next((tmp_path / "work").glob(row["hash"] + "*"))
+
+    md = {r["name"].split("(")[-1].rstrip(")"): task_dir(r) for r in rows if r["name"].split(" ")[0].endswith(":MD")}
+    assert sorted(md) == sorted(r["id"] for r in plan["md"])
+    for run in plan["md"]:
+        start = os.readlink(md[run["id"]] / "trajectory.nc")
+        assert f"/reference-{run['charge']}-r{run['replica']}/" in start, (run["id"], start)
+    datasets = task_dir(next(r for r in rows if r["name"].endswith("DATASETS")))
+    used = sorted(Path(os.readlink(p)).parent.name for p in (datasets / "trajectories").glob("*/*"))
+    assert used == sorted(r["id"] for r in plan["reference"] if r["replica"] == 0)
 
 
 def test_resume_reruns_only_the_steps_an_edited_setting_feeds(tmp_path):
@@ -181,6 +216,33 @@ def test_plan_cross_charge_md_switch(tmp_path):
     (tmp_path / "p.yaml").write_text("backends:\n  dp: {cross_charge_md: 'no'}\n")
     with pytest.raises(InputError, match="backends.dp.cross_charge_md"):
         make_plan(tmp_path / "p.yaml")
+
+
+def test_plan_replicas(tmp_path):
+    """reference.replicas independent reference runs per charge (own packed start, own MD seed),
+    md.replicas MLIP runs per model and charge, replica r from reference replica r with its own
+    thermostat seed; replica counts reach no step's settings (adding replicas re-runs nothing
+    finished); more MLIP than reference replicas, or replicas of an imported reference, are errors."""
+    base = {"build": {"n_ions": [0, 2], "seed": 3}, "md": {"seed": 5}, "backends": {"dp": {"train_sets": ["mixed"]}}}
+    (tmp_path / "one.yaml").write_text(yaml.safe_dump(base))
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({**base, "reference": {"replicas": 3}, "md": {"seed": 5, "replicas": 2}}))
+    one, plan = make_plan(tmp_path / "one.yaml", seed=7), make_plan(tmp_path / "p.yaml", seed=7)
+    assert plan["replicas"] == {"reference": 3, "md": 2} and one["replicas"] == {"reference": 1, "md": 1}
+    ref = {(r["n_ion"], r["replica"]): r for r in plan["reference"]}
+    assert sorted(ref) == [(n, k) for n in (0, 2) for k in range(3)]
+    assert len({(r["seed"], r["build_seed"]) for r in ref.values() if r["n_ion"] == 2}) == 3  # independent replicas
+    assert {(r["seed"], r["build_seed"]) for r in one["reference"]} == {(7, 3)}  # replica 0 is the single run
+    assert len({r["id"] for r in plan["reference"] + plan["md"]}) == len(plan["reference"]) + len(plan["md"])
+    md = {(r["n_ion"], r["replica"]): r["md_seed"] for r in plan["md"]}
+    assert sorted(md) == [(n, k) for n in (0, 2) for k in range(2)] and md[(2, 0)] == 5 and md[(2, 1)] != 5
+    assert plan["train"] == one["train"] and plan["settings"] == one["settings"]
+    for text, needle in {"reference: {replicas: 1}\nmd: {replicas: 2}\n": "md.replicas=2 exceeds reference.replicas=1",
+                         "reference: {replicas: 0}\n": "reference.replicas"}.items():
+        (tmp_path / "bad.yaml").write_text(text)
+        with pytest.raises(InputError, match=needle):
+            make_plan(tmp_path / "bad.yaml")
+    with pytest.raises(InputError, match=r"reference.replicas=3: an imported \(--dft\) reference"):
+        make_plan(tmp_path / "p.yaml", imported=True)
 
 
 def test_plan_leaves_out_pretrained_model_without_checkpoint(tmp_path):

@@ -34,8 +34,9 @@ def _plan(args: argparse.Namespace) -> None:
 
     if args.params is None:
         raise InputError("plan: --params is required")
-    plan = write_plan(args.params, args.output, args.seed)
-    print(f"{args.output}: {len(plan['charges'])} charge states, {len(plan['train'])} training runs, {len(plan['md'])} MD runs")
+    plan = write_plan(args.params, args.output, args.seed, args.imported)
+    print(f"{args.output}: {len(plan['charges'])} charge states, {len(plan['reference'])} reference runs, "
+          f"{len(plan['train'])} training runs, {len(plan['md'])} MD runs")
     for backend, reason in plan["skipped"].items():
         print(f"warning: {backend} left out: {reason}", file=sys.stderr)
 
@@ -58,7 +59,7 @@ def _profiles(args: argparse.Namespace) -> None:
     cfg = make(ProfileConfig, load_params(args.params), "profiles", dz=args.dz, z_max=args.z_max,
                n_blocks=args.blocks, layer_cutoff=args.layer_cutoff, frame_interval=args.frame_interval)
     profiles_file(args.trajectory, args.output, cfg, model=args.model, train_set=args.train_set,
-                  seed=args.seed, start=args.start, stride=args.stride)
+                  seed=args.seed, start=args.start, stride=args.stride, replica=args.replica)
     print(args.output)
 
 
@@ -229,7 +230,8 @@ def parser() -> argparse.ArgumentParser:
 
     c = command("plan", _plan, "validate the params file and write the run matrix (plan.json) for main.nf")
     c.add_argument("-o", "--output", type=Path, default=Path("plan.json"))
-    c.add_argument("--seed", type=int, default=1, help="seed of the reference MD runs (default 1)")
+    c.add_argument("--seed", type=int, default=1, help="seed of the reference MD runs (default 1; replica r: seed + 100·r)")
+    c.add_argument("--imported", action="store_true", help="the reference is imported DFT frames (--dft): one replica")
 
     c = command("build", _build, "starting structures: fcc(111) slab + water + n ions, one extxyz per charge state")
     c.add_argument("-o", "--outdir", type=Path, default=Path("."), help="output folder (default .)")
@@ -247,6 +249,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--model", default="reference")
     c.add_argument("--train-set", default="none")
     c.add_argument("--seed", type=int, default=0, help="seed of the model that ran the MD")
+    c.add_argument("--replica", type=count(0), default=0, help="replica of the run (independent start and seeds)")
     c.add_argument("--start", type=count(0), default=0, help="first frame (skip equilibration)")
     c.add_argument("--stride", type=count(1), default=1)
     c.add_argument("--dz", type=float, help="bin width, Å (default 0.1)")

@@ -3,10 +3,11 @@
 Three kinds of file, told apart by the global attribute ``edlbench_kind``:
 
 - ``profiles``: one MD run; dims z, cos_bin, lag; scalar coords model, train_set, n_ion,
-  sigma, seed.
+  sigma, seed, replica.
 - ``errors``: one trained model; dim n_ion (test charge); scalar coords model, train_set, seed.
-- ``results``: the aggregate; profiles on model × train_set × n_ion, errors on
-  model × train_set × n_ion × seed.
+- ``results``: the aggregate; profiles on model × train_set × n_ion as the mean over replicas
+  (errors combined, :mod:`edlbench.aggregate`), every run on model × train_set × n_ion × replica
+  in the NetCDF group ``replicas``; errors on model × train_set × n_ion × seed.
 
 Every variable carries CF ``units`` and ``long_name``; ``status`` is a CF flag variable.
 """
@@ -33,6 +34,7 @@ COORDS: Spec = {
     "model": ("", "model (backend) name; 'reference' for the reference"),
     "train_set": ("", "training set"),
     "seed": ("1", "model seed (committee member)"),
+    "replica": ("1", "replica: an independent run (own start structure and seeds)"),
 }
 
 _PROFILES = {
@@ -89,13 +91,16 @@ RESULT_VARS: Spec = {
     "rho_O_peak_z": ("angstrom", "position of the first rho_O peak above the surface plane"),
     "cos_theta_layer1_dev": ("1", "first-layer mean <cos theta> minus the reference's"),
     "cos_theta_layer1_dev_sem": ("1", "standard error of cos_theta_layer1_dev"),
+    "cos_theta_layer1_dev_dof": ("1", "degrees of freedom of cos_theta_layer1_dev's interval (inf: normal)"),
+    "n_replicas": ("1", "replicas that finished"),
+    "n_replicas_unstable": ("1", "replicas that stopped as unstable"),
     "acf_decay_time": ("ps", "lag at which the first-layer dipole ACF falls below 1/e"),
     "unstable_fraction": ("1", "fraction of MD runs stopped as unstable"),
     "rmse_force_committee": ("meV angstrom-1", "test force RMSE averaged over the committee"),
     "rmse_energy_committee": ("meV atom-1", "test energy RMSE per atom averaged over the committee"),
 }
 KINDS = {
-    "profiles": (("model", "train_set", "n_ion", "sigma", "seed"), ("rho_O", "rho_H", "rho_water", "rho_ion", "cos_theta", "p_cos_theta_layer1", "dipole_acf", "status", "n_frames", "time_ps")),
+    "profiles": (("model", "train_set", "n_ion", "sigma", "seed", "replica"), ("rho_O", "rho_H", "rho_water", "rho_ion", "cos_theta", "p_cos_theta_layer1", "dipole_acf", "status", "n_frames", "time_ps")),
     "errors": (("model", "train_set", "seed", "n_ion"), ("rmse_energy", "rmse_force", "mae_energy", "mae_force", "n_frames")),
     "results": (("model", "train_set", "n_ion", "sigma"), ("rho_O", "cos_theta", "status")),
 }
@@ -105,7 +110,10 @@ SPECS: Spec = {**COORDS, **PROFILE_VARS, **ERROR_VARS, **RESULT_VARS}
 
 
 def spec(name: str) -> tuple[str, str] | None:
-    """(units, long_name) the contract gives variable `name` (``ref_X`` as X), or None."""
+    """(units, long_name) the contract gives variable `name` (``ref_X`` as X; ``X_dof`` the
+    degrees of freedom of X's replica interval), or None."""
+    if name.endswith("_dof") and name not in SPECS and name[:-4] in SPECS:
+        return ("1", f"degrees of freedom of the replica interval of {name[:-4]} (inf: normal, within-run error)")
     return SPECS.get(name) or (SPECS.get(name[4:]) if name.startswith("ref_") else None)
 
 
@@ -149,15 +157,19 @@ def validate(ds: xr.Dataset, kind: str, where: str) -> None:
             raise InputError(f"{where}: missing provenance attribute {name!r}")
 
 
-def write(ds: xr.Dataset, path: str | Path, kind: str, params: dict | None = None, seed: int | None = None) -> Path:
-    """Annotate, stamp provenance, validate and atomically write `ds` as a `kind` file."""
-    ds = annotate(ds.copy())
-    ds.attrs.update(provenance.attributes(params, seed))
-    ds.attrs["edlbench_kind"] = kind
-    ds.attrs["Conventions"] = "CF-1.8"
-    validate(ds, kind, str(path))
+def write(ds: xr.Dataset | xr.DataTree, path: str | Path, kind: str, params: dict | None = None, seed: int | None = None) -> Path:
+    """Annotate, stamp provenance, validate and atomically write `ds` as a `kind` file; a tree's
+    root is the `kind` dataset and its children are written as NetCDF groups beside it."""
+    tree = ds if isinstance(ds, xr.DataTree) else xr.DataTree(ds)
+    root = annotate(tree.to_dataset(inherit=False).copy())
+    root.attrs.update(provenance.attributes(params, seed))
+    root.attrs["edlbench_kind"] = kind
+    root.attrs["Conventions"] = "CF-1.8"
+    validate(root, kind, str(path))
+    out = xr.DataTree(root, children={name: xr.DataTree(annotate(child.to_dataset(inherit=False).copy()))
+                                      for name, child in tree.children.items()})
     with atomic_output(path) as tmp:
-        ds.to_netcdf(tmp, engine="netcdf4")
+        out.to_netcdf(tmp, engine="netcdf4")
     return Path(path)
 
 
@@ -173,6 +185,6 @@ def load(path: str | Path, kind: str) -> xr.Dataset:
     return ds
 
 
-def run_coords(ds: xr.Dataset, model: str, train_set: str, n_ion: int, sigma: float, seed: int) -> xr.Dataset:
+def run_coords(ds: xr.Dataset, model: str, train_set: str, n_ion: int, sigma: float, seed: int, replica: int = 0) -> xr.Dataset:
     """Attach the scalar coordinates that identify one profiles run."""
-    return ds.assign_coords(model=model, train_set=train_set, n_ion=int(n_ion), sigma=float(sigma), seed=int(seed))
+    return ds.assign_coords(model=model, train_set=train_set, n_ion=int(n_ion), sigma=float(sigma), seed=int(seed), replica=int(replica))

@@ -9,10 +9,12 @@ Per model × train_set × n_ion, against the reference row (model = "reference")
   would give. A deviation well above its noise is a real difference.
 - ``rho_O_peak_height`` (g/cm³) and ``rho_O_peak_z`` (Å): maximum of ρ_O within the first layer.
 - ``cos_theta_layer1_dev`` = ⟨cos θ⟩₁ − ⟨cos θ⟩₁,ref with ``cos_theta_layer1_dev_sem``
-  = sqrt(sem² + sem_ref²).
+  = sqrt(sem² + sem_ref²) and ``cos_theta_layer1_dev_dof`` the smaller of the two degrees of
+  freedom (a conservative Student-t interval; inf where both errors are within-run).
 - ``acf_decay_time`` (ps): first lag at which the first-layer dipole ACF falls below 1/e
   (linear interpolation; NaN if it never does within the computed lags).
-- ``unstable_fraction`` (model × train_set): fraction of the MD runs that stopped as unstable.
+- ``unstable_fraction`` (model × train_set): fraction of the MD runs (charges × replicas) that
+  stopped as unstable.
 - ``rmse_force_committee``/``rmse_energy_committee``: test RMSEs averaged over the committee
   (seeds): with train_set × n_ion this is the cross-charge error matrix (trained on S, tested on n).
 """
@@ -69,8 +71,9 @@ def decay_time(acf: xr.DataArray) -> xr.DataArray:
     return xr.apply_ufunc(one, acf, acf.lag, input_core_dims=[["lag"], ["lag"]], vectorize=True)
 
 
-def add_metrics(ds: xr.Dataset) -> xr.Dataset:
-    """`ds` (an aggregated results dataset) with the metrics of this module added."""
+def add_metrics(ds: xr.Dataset, runs: xr.Dataset | None = None) -> xr.Dataset:
+    """`ds` (an aggregated results dataset: replica means) with the metrics of this module added;
+    `runs` (every run, with a replica dimension) gives the unstable fraction where there is one."""
     out = ds.copy()
     if "rho_O" in ds:
         if REFERENCE in ds.model.values:
@@ -79,12 +82,16 @@ def add_metrics(ds: xr.Dataset) -> xr.Dataset:
             if "cos_theta_layer1" in ds:
                 out["cos_theta_layer1_dev"] = ds.cos_theta_layer1 - ref.cos_theta_layer1
                 out["cos_theta_layer1_dev_sem"] = np.sqrt(ds.cos_theta_layer1_sem ** 2 + ref.cos_theta_layer1_sem ** 2)
+                if "cos_theta_layer1_dof" in ds:
+                    out["cos_theta_layer1_dev_dof"] = np.minimum(ds.cos_theta_layer1_dof, ref.cos_theta_layer1_dof)
         out = out.assign(first_peak(ds).data_vars)
         if "dipole_acf" in ds:
             out["acf_decay_time"] = decay_time(ds.dipole_acf)
-    if "status" in ds:
-        ran = ds.status.isin([STATUS["ok"], STATUS["unstable"]])
-        out["unstable_fraction"] = ((ds.status == STATUS["unstable"]).sum("n_ion") / ran.sum("n_ion")).where(ran.any("n_ion"))
+    status = (runs if runs is not None else ds).get("status")
+    if status is not None:
+        over = [d for d in status.dims if d not in ("model", "train_set")]
+        ran = status.isin([STATUS["ok"], STATUS["unstable"]])
+        out["unstable_fraction"] = ((status == STATUS["unstable"]).sum(over) / ran.sum(over)).where(ran.any(over))
     for q in ("rmse_force", "rmse_energy"):
         if q in ds and "seed" in ds[q].dims:
             out[f"{q}_committee"] = ds[q].mean("seed", skipna=True)

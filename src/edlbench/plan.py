@@ -6,7 +6,12 @@ its own ``Options``) before any work is scheduled, and writes plan.json: the rec
 passes to each task as its ``meta`` (reference runs per charge state, backend × train_set × seed
 training runs, backend × train_set × charge MD runs with committee member 0 at every charge state
 the model can describe: see `covered`; `cross_charge_md: false` keeps a single-charge model at its
-own) and each step's settings. main.nf only wires: it derives nothing the plan decides. Backends
+own) and each step's settings.
+Replicas: ``reference.replicas`` independent reference runs per charge state (replica r: packmol
+seed build.seed + 100·r, MD seed seed + 100·r) and ``md.replicas`` MLIP runs per model and charge,
+replica r started from reference replica r (so md.replicas ≤ reference.replicas) with thermostat
+seed md.seed + r. The training sets come from replica 0, so adding replicas retrains nothing; the
+replica counts are left out of the steps' settings, so adding replicas re-runs no finished task. main.nf only wires: it derives nothing the plan decides. Backends
 not implemented are rejected by name.
 A pretrained backend (the OC25 eSEN) has the single training set "pretrained"; without a usable
 checkpoint it is left out and the reason kept under ``skipped``, so every other model still runs.
@@ -21,6 +26,9 @@ from edlbench import backends as registry
 from edlbench.config import check_sections, load_params
 from edlbench.errors import InputError
 from edlbench.files import atomic_output, existing
+
+#: plan-level keys of step sections: read here, not passed to the step (its cache stays valid)
+PLAN_KEYS = ("replicas",)
 
 
 def covered(train_set: str, charges: list[int]) -> list[int]:
@@ -57,20 +65,36 @@ STEP_SECTIONS = {"build": ("build",), "reference": ("reference",), "import": ("i
 def _settings(params: dict, chosen: list[str]) -> dict[str, dict]:
     """Per-step settings: a params mapping of the step's sections as the user wrote them (read by
     the step with ``--params``); TRAIN gets its backend's section only."""
-    steps = {step: {s: params[s] for s in sections if params.get(s)} for step, sections in STEP_SECTIONS.items()}
+    def section(name: str) -> dict:
+        return {k: v for k, v in params[name].items() if k not in PLAN_KEYS}
+
+    steps = {step: {s: section(s) for s in sections if params.get(s) and section(s)} for step, sections in STEP_SECTIONS.items()}
     steps["train"] = {b: {"backends": {b: params["backends"][b] or {}}} for b in chosen}
     return steps
 
 
-def make_plan(params_path: str | Path, seed: int = 1) -> dict:
+def _replicas(sections: dict, where: str, imported: bool) -> tuple[int, int]:
+    """(reference replicas, MD replicas), checked against each other and the reference's origin."""
+    k_ref, k_md = sections["reference"].replicas, sections["md"].replicas
+    if imported and k_ref > 1:
+        raise InputError(f"{where}: reference.replicas={k_ref}: an imported (--dft) reference has one set of frames per charge state; set it to 1")
+    if k_md > k_ref:
+        raise InputError(f"{where}: md.replicas={k_md} exceeds reference.replicas={k_ref}: each MLIP replica starts from its own reference replica")
+    return k_ref, k_md
+
+
+def make_plan(params_path: str | Path, seed: int = 1, imported: bool = False) -> dict:
     """The run matrix of a params file, as records main.nf passes along as each task's ``meta``:
-    ``reference`` (one per charge state, `seed` for the reference MD), ``train`` (backend ×
-    train_set × committee member, with its test sets), ``md`` (backend × train_set × charge, run
-    with committee member 0), each naming its environment, committee size and output ``id``;
-    plus the per-step ``settings`` and the backends ``skipped``."""
+    ``reference`` (charge state × replica, with the seeds of its build and MD), ``train`` (backend ×
+    train_set × committee member, with its test sets), ``md`` (backend × train_set × charge ×
+    replica, run with committee member 0), each naming its environment, committee size and output
+    ``id``; plus the per-step ``settings`` and the backends ``skipped``. `imported`: the reference
+    is the user's DFT frames (``--dft``), which allows one replica."""
     params = load_params(params_path)
     where = params["_path"]
-    build = check_sections(params)["build"]
+    sections = check_sections(params)
+    build = sections["build"]
+    k_ref, k_md = _replicas(sections, where, imported)
     backends = params.get("backends") or {}
     for name in backends:
         if name not in registry.SPECS:
@@ -85,17 +109,19 @@ def make_plan(params_path: str | Path, seed: int = 1) -> dict:
     chosen = [b for b in enabled if b not in skipped]
     sets = {b: ["pretrained"] if spec[b].pretrained else _train_sets(where, b, pipeline[b].train_sets, train_sets) for b in chosen}
     committee = {b: 1 if spec[b].pretrained else pipeline[b].committee for b in chosen}
-    reference = [{"id": f"reference-n{n}", "role": "reference", "backend": "reference", "env": "core", "train_set": "none",
-                  "charge": f"n{n}", "n_ion": n, "seed": seed} for n in charges]
+    reference = [{"id": f"reference-n{n}-r{r}", "role": "reference", "backend": "reference", "env": "core", "train_set": "none",
+                  "charge": f"n{n}", "n_ion": n, "replica": r, "seed": seed + 100 * r, "build_seed": build.seed + 100 * r}
+                 for n in charges for r in range(k_ref)]
     train = [{"id": f"{b}-{t}-seed{s}", "role": "member", "backend": b, "env": spec[b].env, "train_set": t, "seed": s,
               "model": f"{b}/{t}", "committee": committee[b], "test_charges": covered(t, charges),
               "test_sets": [f"test/n{n}.extxyz" for n in covered(t, charges)]}
              for b in chosen for t in sets[b] for s in range(committee[b])]
-    md = [{"id": f"{b}-{t}-n{n}", "role": "md", "backend": b, "env": spec[b].env, "train_set": t, "seed": 0,
-           "model": f"{b}/{t}", "committee": committee[b], "charge": f"n{n}", "n_ion": n}
-          for b in chosen for t in sets[b] for n in md_charges(t, charges, pipeline[b].cross_charge_md)]
-    return {"charges": charges, "train_sets": train_sets, "backends": chosen, "reference": reference, "train": train, "md": md,
-            "settings": _settings(params, chosen), "skipped": skipped}
+    md = [{"id": f"{b}-{t}-n{n}-r{r}", "role": "md", "backend": b, "env": spec[b].env, "train_set": t, "seed": 0,
+           "model": f"{b}/{t}", "committee": committee[b], "charge": f"n{n}", "n_ion": n, "replica": r,
+           "md_seed": sections["md"].seed + r}
+          for b in chosen for t in sets[b] for n in md_charges(t, charges, pipeline[b].cross_charge_md) for r in range(k_md)]
+    return {"charges": charges, "train_sets": train_sets, "backends": chosen, "replicas": {"reference": k_ref, "md": k_md},
+            "reference": reference, "train": train, "md": md, "settings": _settings(params, chosen), "skipped": skipped}
 
 
 def read_plan(path: Path) -> dict:
@@ -109,8 +135,8 @@ def read_plan(path: Path) -> dict:
     return plan
 
 
-def write_plan(params_path: str | Path, output: str | Path, seed: int = 1) -> dict:
-    plan = make_plan(params_path, seed)
+def write_plan(params_path: str | Path, output: str | Path, seed: int = 1, imported: bool = False) -> dict:
+    plan = make_plan(params_path, seed, imported)
     with atomic_output(output) as tmp:
         tmp.write_text(json.dumps(plan, indent=2))
     return plan

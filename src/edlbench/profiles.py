@@ -330,7 +330,8 @@ def empty_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr.D
 
 
 def profiles_file(trajectory: str | Path, output: str | Path, cfg: ProfileConfig, model: str,
-                  train_set: str, seed: int, start: int = 0, stride: int = 1, params: dict | None = None) -> Path:
+                  train_set: str, seed: int, start: int = 0, stride: int = 1, params: dict | None = None,
+                  replica: int = 0) -> Path:
     """Analyse `trajectory` and write a contract profiles.nc (n_ion, σ and status from the run)."""
     frames = read_frames(trajectory, start=start, stride=stride, allow_empty=True)
     if len(frames) == 0 and frames.info.get("status") != "unstable":
@@ -342,5 +343,5 @@ def profiles_file(trajectory: str | Path, output: str | Path, cfg: ProfileConfig
     ds["status_step"] = ((), int(frames.info.get("status_step", -1)))
     spread = read_spread(Path(trajectory), start, stride)
     ds["committee_spread"] = ((), float(np.nanmean(spread)) if spread is not None and np.isfinite(spread).any() else np.nan)
-    ds = run_coords(ds, model, train_set, n_ion, sigma, seed)
+    ds = run_coords(ds, model, train_set, n_ion, sigma, seed, replica)
     return write(ds, output, "profiles", params={"profiles": asdict(cfg), **(params or {})}, seed=seed)

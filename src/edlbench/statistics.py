@@ -22,9 +22,12 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import xarray as xr
 from scipy import stats
 
 #: robust standard deviations from the second half's median beyond which a first-half frame is a transient
@@ -99,26 +102,38 @@ def analyse(x: np.ndarray, t0: int | None = None) -> Series:
 
 @dataclass(frozen=True)
 class Combined:
-    """A replica mean: value, standard error, degrees of freedom of its interval (inf: normal)
-    and which estimate the error is ("replica scatter" or "within-run")."""
+    """Replica means: value, standard error, degrees of freedom of its interval (inf: normal)
+    and which estimate the error is ("replica scatter" or "within-run"); scalars for one set of
+    replicas, arrays (or DataArrays) when combined along an axis of many."""
 
-    mean: float
-    sem: float
-    dof: float
-    method: str
+    mean: Any
+    sem: Any
+    dof: Any
+    method: Any
 
 
-def combine_replicas(means: np.ndarray, sems: np.ndarray) -> Combined:
-    """The mean of K replica means with the larger of the between- and within-run errors."""
-    means, sems = np.asarray(means, float), np.asarray(sems, float)
-    k = len(means)
-    within = float(np.sqrt(np.sum(sems**2)) / k)
-    if k < 2:
-        return Combined(float(means[0]), within, np.inf, "within-run")
-    between = float(np.std(means, ddof=1) / np.sqrt(k))
-    if between >= within:
-        return Combined(float(means.mean()), between, float(k - 1), "replica scatter")
-    return Combined(float(means.mean()), within, np.inf, "within-run")
+def _combine(means: np.ndarray, sems: np.ndarray, axis: int = -1) -> tuple[np.ndarray, ...]:
+    """(mean, sem, dof, uses the scatter) over `axis`, ignoring NaN replicas."""
+    k = np.isfinite(means).sum(axis)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells: no replica ran
+        mean = np.nanmean(means, axis)
+        within = np.sqrt(np.nansum(np.where(np.isfinite(means), sems, np.nan) ** 2, axis)) / k
+        between = np.where(k >= 2, np.nanstd(means, axis, ddof=1) / np.sqrt(k), np.nan)
+    scatter = between >= within  # False where either is NaN (K < 2)
+    return mean, np.where(scatter, between, within), np.where(scatter, k - 1.0, np.inf), scatter
+
+
+def combine_replicas(means, sems, axis: int | str = 0) -> Combined:
+    """The mean of K replica means with the larger of the between- and within-run errors, over
+    `axis` (a dimension name for DataArrays); replicas with a NaN mean are left out."""
+    if isinstance(means, xr.DataArray):
+        mean, sem, dof, scatter = xr.apply_ufunc(_combine, means, sems, input_core_dims=[[axis], [axis]],
+                                                 output_core_dims=[[], [], [], []])
+    else:
+        mean, sem, dof, scatter = (x[()] for x in _combine(np.asarray(means, float), np.asarray(sems, float), axis))
+    return Combined(mean, sem, dof, xr.where(scatter, "replica scatter", "within-run") if isinstance(scatter, xr.DataArray)
+                    else np.where(scatter, "replica scatter", "within-run")[()])
 
 
 def p_value(delta: float, sem: float, dof: float = np.inf) -> float:

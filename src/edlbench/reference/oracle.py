@@ -111,6 +111,7 @@ class ReferenceConfig:
     max_force: MaxForce = 30.0
     max_temperature: MaxTemperature = 1500.0
     mixing: Annotated[Mixing, Field(description="metal–ion LJ: explicit pair terms or Lorentz–Berthelot")] = "explicit"
+    replicas: Annotated[int, Field(ge=1, le=100, description="independent reference runs per charge state: own packed start and seeds (read by `edlbench plan`)")] = 1
     pair_terms: Annotated[dict[str, PairTerm], Field(description="metal pair LJ overrides, e.g. Au-Na: {sigma: Å, epsilon: kcal/mol}")] \
         = dataclass_field(default_factory=dict)
 
