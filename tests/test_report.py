@@ -41,10 +41,15 @@ def test_report_has_every_figure_and_table(results, tmp_path):
     for name in FIGURES:
         assert f"]({name}.png)" in md
     # one orientation row per model and training kind it has, each with a value per charge and a verdict
-    rows = [l for l in md.splitlines() if re.match(r"\| (dp|mace|dpsigma) \| (mixed|charge-specific) \|", l)]
+    rows = [l for l in md.splitlines() if re.match(r"\| (dp|mace|dpsigma) \| (mixed|charge-specific) \| .* ± ", l)]
     assert len(rows) == 5 and all(re.search(r"\| \d/2 \|$", r) for r in rows), rows
     assert "mixed training reproduces the reference at" in md  # generated sentences, per model
     assert "## σ-aware baseline" in md and "| σ-aware, mixed |" in md
+    # every run (model × training set, and the reference) in the convergence table, one state per charge
+    table = md.split("## Convergence and stability of every run")[1]
+    states = re.findall(r"^\| (\w+) \| ([\w—]+) \| (.+) \|$", table, re.M)[1:]
+    assert len(states) == 1 + sum(len(t) for t in MODELS.values()), states
+    assert all(c.strip() in ("converged", "not converged", "–") for *_, cells in states for c in cells.split("|")), states
     assert re.search(r"Zero-shot OC25 eSEN, Δ⟨cos θ⟩₁ per σ: 0\.0: [+-]\d\.\d{3}, -49\.4: [+-]\d\.\d{3}", md)
     html = (tmp_path / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(FIGURES) and "src='" + "profiles" not in html
@@ -108,3 +113,24 @@ def test_a_large_deviation_is_significant_only_between_converged_finished_runs(r
     ds["status"].loc[dict(sel, n_ion=2)] = STATUS["unstable"]
     row = dp_mixed(ds.assign(converged=ds.converged * 0 + 1))
     assert row[3] == "unstable" and row[-2:] == ["1/1", "0/1"]
+
+
+def test_sigma_gap_closure_is_stated_only_for_a_significant_gap(results):
+    """dp mixed 0.30, dp charge-specific 0.00, dpsigma 0.15 off the reference: half the gap closed,
+    with its error, when the errors are 0.01; with errors of 0.3 there is no significant gap and no
+    closure is stated."""
+    import xarray as xr
+
+    from edlbench.report import sigma_section
+
+    ds = xr.open_dataset(results).load().assign(converged=lambda d: d.converged * 0 + 1)
+    for (model, train_set), dev in {("dp", "mixed"): 0.3, ("dp", "n0"): 0.0, ("dp", "n2"): 0.0, ("dpsigma", "mixed"): 0.15}.items():
+        ds["cos_theta_layer1_dev"].loc[dict(model=model, train_set=train_set)] = dev
+    ds["cos_theta_layer1_dev_sem"][:] = 0.01
+    text = " ".join(sigma_section(ds).text)
+    closed = re.search(r"closes (\d+) ± (\d+) % of the gap", text)
+    assert closed and int(closed[1]) == 50 and 1 <= int(closed[2]) <= 10, text
+    assert "Δ = +0.300 ± 0.010 (30.0 σ), significant" in text
+    ds["cos_theta_layer1_dev_sem"][:] = 0.3
+    text = " ".join(sigma_section(ds).text)
+    assert "not significant" in text and "no gap closure is stated" in text and "closes" not in text, text

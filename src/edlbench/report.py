@@ -76,6 +76,7 @@ def _reference(ds: xr.Dataset, name: str) -> xr.DataArray:
 
 
 STYLE = {"reference": dict(color="k", lw=2), "mixed": dict(color="C0"), "charge-specific": dict(color="C1", ls="--")}
+UNSTABLE = dict(alpha=0.35)  # how a run that stopped as unstable is drawn (and labelled "unstable")
 
 
 def plot_profiles(ds: xr.Dataset, model: str, outdir: Path) -> str:
@@ -87,30 +88,46 @@ def plot_profiles(ds: xr.Dataset, model: str, outdir: Path) -> str:
             ax = axes[row, col]
             curves = {"reference": _reference(ds, q).sel(n_ion=k)} if REFERENCE in ds.model.values else {}
             curves.update({v: da.sel(n_ion=k) for v, da in variants(ds, q, model).items()})
+            status = {"reference": _reference(ds, "status").sel(n_ion=k)} if REFERENCE in ds.model.values else {}
+            status.update({v: da.sel(n_ion=k) for v, da in variants(ds, "status", model).items()})
             for name, da in curves.items():
                 if np.isfinite(da).any():
-                    ax.plot(ds.z, da, label=name, **STYLE[name])
+                    unstable = int(status[name]) == STATUS["unstable"]  # drawn faint, labelled: it enters no verdict
+                    ax.plot(ds.z, da, label=f"{name} (unstable)" if unstable else name, **STYLE[name], **(UNSTABLE if unstable else {}))
             ax.set_ylabel(label)
             if col == 0:
                 ax.set_title(f"n_ion = {k}, σ = {float(ds.sigma.sel(n_ion=k)):.1f} µC/cm² per cell", fontsize=9, loc="left")
     for ax in axes[-1]:
         ax.set_xlabel("z above the surface plane (Å)")
-    axes[0, 0].legend(fontsize=8)
+    for ax in axes[:, 0]:  # per charge: which runs there ended unstable
+        if ax.lines:
+            ax.legend(fontsize=7)
     fig.suptitle(f"{model}: mixed vs charge-specific training")
     return _save(fig, outdir, f"profiles_{model}")
 
 
+#: what the first-layer figure draws of each run: mean, error, status, convergence
+LAYER1 = ("cos_theta_layer1", "cos_theta_layer1_sem", "status", "converged")
+
+
 def plot_layer1_orientation(ds: xr.Dataset, outdir: Path) -> str:
-    """First-layer ⟨cos θ⟩ against σ, one panel per model, reference overlaid."""
+    """First-layer ⟨cos θ⟩ against σ, one panel per model, reference overlaid; open markers: not
+    converged, red crosses: unstable runs."""
     names = models(ds)
     fig, axes = plt.subplots(1, max(len(names), 1), figsize=(4 * max(len(names), 1), 3.2), squeeze=False, sharey=True, layout="constrained")
     for ax, model in zip(axes[0], names or [REFERENCE]):
-        curves = {"reference": (_reference(ds, "cos_theta_layer1"), _reference(ds, "cos_theta_layer1_sem"))} if REFERENCE in ds.model.values else {}
+        curves = {"reference": [_reference(ds, q) for q in LAYER1]} if REFERENCE in ds.model.values else {}
         if model != REFERENCE:
-            sem = variants(ds, "cos_theta_layer1_sem", model)
-            curves.update({v: (da, sem[v]) for v, da in variants(ds, "cos_theta_layer1", model).items()})
-        for name, (mean, err) in curves.items():
+            parts = [variants(ds, q, model) for q in LAYER1]
+            curves.update({v: [p[v] for p in parts] for v in parts[0]})
+        for name, (mean, err, status, converged) in curves.items():
             ax.errorbar(ds.sigma, mean, yerr=err, marker="o", capsize=3, label=name, **STYLE[name])
+            flagged = [(converged.values != 1, dict(marker="o", s=30, facecolors="w", edgecolors=STYLE[name]["color"], zorder=3)),
+                       (status.values == STATUS["unstable"], dict(marker="x", s=70, color="r", zorder=4))]
+            for where, style in flagged:
+                ax.scatter(ds.sigma.values[where], mean.values[where], **style)
+        ax.scatter([], [], marker="o", facecolors="w", edgecolors="k", label="not converged")
+        ax.scatter([], [], marker="x", color="r", label="unstable (no verdict)")
         ax.set_title(model)
         ax.set_xlabel(SIGMA_LABEL)
     axes[0, 0].set_ylabel("first-layer ⟨cos θ⟩")
@@ -185,7 +202,8 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
     Holm's correction over the section's comparisons, and only between converged runs."""
     sec = Section("Water orientation: mixed vs charge-specific training (questions 1, 2, 4)")
     sec.text.append(f"Criteria: a model reproduces the reference at a charge when |Δ⟨cos θ⟩₁| ≤ max({tolerance}, 2·SE), SE the "
-                    "standard error of the difference (std·√(g/N) of each run's equilibrated first-layer series). A deviation is "
+                    "standard error of the difference (std·√(g/N) of each run's equilibrated first-layer series; with replicas, the "
+                    "larger of that and the replica scatter/√K, with Student's t on K − 1 degrees of freedom). A deviation is "
                     "significant at 95 % after Holm's correction for all comparisons in this section, and only when both the "
                     "model's run and the reference are converged (t_equilibration in the first half, ≥ 20 independent samples, "
                     "halves agreeing); unstable runs are shown as such and enter no verdict.")
@@ -195,6 +213,7 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
     for model in models(ds):
         dev, sem = variants(ds, "cos_theta_layer1_dev", model), variants(ds, "cos_theta_layer1_dev_sem", model)
         status, conv = _flag(ds, "status", model, STATUS["ok"]), _flag(ds, "converged", model, 0)
+        dof = _flag(ds, "cos_theta_layer1_dev_dof", model, np.inf)
         for v in dev:
             ok_run = status[v] == STATUS["ok"]
             d, e = np.where(ok_run, dev[v].values, np.nan), sem[v].values
@@ -202,12 +221,11 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
                 continue  # e.g. a backend trained on the mixed set only
             ok = np.abs(d) <= np.maximum(tolerance, 2 * e)
             have = np.isfinite(d)
-            summaries.setdefault(model, {})[v] = (d, e, (conv[v] == 1) & ref_conv, int((ok & have).sum()), int(have.sum()))
-            cells += [(len(rows), d[i], e[i], bool(conv[v][i] == 1 and ref_conv[i])) for i in range(len(d)) if have[i]]
+            summaries.setdefault(model, {})[v] = (d, e, (conv[v] == 1) & ref_conv, int((ok & have).sum()), int(have.sum()), dof[v])
+            cells += [(len(rows), d[i], e[i], bool(conv[v][i] == 1 and ref_conv[i]), dof[v][i]) for i in range(len(d)) if have[i]]
             rows.append([model, v] + ["unstable" if status[v][i] == STATUS["unstable"] else _fmt(d[i], e[i]) for i in range(len(d))]
                         + [None, f"{int((ok & have).sum())}/{int(have.sum())}"])
-    sig = significant(*(np.array([c[k] for c in cells]) for k in (1, 2)), np.full(len(cells), np.inf), [c[3] for c in cells]) \
-        if cells else []
+    sig = significant(*(np.array([c[k] for c in cells]) for k in (1, 2, 4)), [c[3] for c in cells]) if cells else []
     for r, row in enumerate(rows):
         mine = [bool(x) for c, x in zip(cells, sig) if c[0] == r]
         row[-2] = f"{sum(mine)}/{len(mine)}"
@@ -215,17 +233,18 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
     for model, summary in summaries.items():
         if len(summary) < 2:
             continue
-        (md, me, mc, m_ok, m_n), (cd, ce, cc, c_ok, c_n) = summary["mixed"], summary["charge-specific"]
+        (md, me, mc, m_ok, m_n, m_dof), (cd, ce, cc, c_ok, c_n, c_dof) = summary["mixed"], summary["charge-specific"]
         common = np.isfinite(md) & np.isfinite(cd)
         if not common.any():
             continue
         k = int(common.sum())
         m_dev, c_dev = float(np.abs(md[common]).mean()), float(np.abs(cd[common]).mean())
         err = float(np.hypot(np.sqrt(np.sum(me[common] ** 2)), np.sqrt(np.sum(ce[common] ** 2))) / k)
-        comparisons.append((model, m_ok, m_n, c_ok, c_n, k, m_dev, c_dev, err, bool(mc[common].all() and cc[common].all())))
+        comparisons.append((model, m_ok, m_n, c_ok, c_n, k, m_dev, c_dev, err, bool(mc[common].all() and cc[common].all()),
+                            float(min(m_dof[common].min(), c_dof[common].min()))))  # conservative: the fewest degrees of freedom
     verdict = significant(np.array([c[6] - c[7] for c in comparisons]), np.array([c[8] for c in comparisons]),
-                          np.full(len(comparisons), np.inf), [c[9] for c in comparisons]) if comparisons else []
-    for (model, m_ok, m_n, c_ok, c_n, k, m_dev, c_dev, err, converged), sig_k in zip(comparisons, verdict):
+                          np.array([c[10] for c in comparisons]), [c[9] for c in comparisons]) if comparisons else []
+    for (model, m_ok, m_n, c_ok, c_n, k, m_dev, c_dev, err, converged, _), sig_k in zip(comparisons, verdict):
         closer = ("charge-specific is closer" if c_dev < m_dev else "mixed is closer") if sig_k else "no verdict on which is closer"
         why = "" if converged else " (not every run involved is converged)"
         sec.text.append(f"{model}: mixed training reproduces the reference at {m_ok}/{m_n} charges, charge-specific at {c_ok}/{c_n}; "
@@ -247,6 +266,7 @@ def locality_section(ds: xr.Dataset) -> Section:
         finished = ds.status.sel(**sel).values == STATUS["ok"]  # an unstable run enters no mean
         d = np.where(finished, ds.cos_theta_layer1_dev.sel(**sel).values, np.nan) if "cos_theta_layer1_dev" in ds else np.full(len(finished), np.nan)
         e = ds.cos_theta_layer1_dev_sem.sel(**sel).values if "cos_theta_layer1_dev_sem" in ds else np.full(len(finished), np.nan)
+        dof = ds.cos_theta_layer1_dev_dof.sel(**sel).values if "cos_theta_layer1_dev_dof" in ds else np.full(len(finished), np.inf)
         have = np.isfinite(d)
         dev = float(np.abs(d[have]).mean()) if have.any() else np.nan
         dev_err = float(np.sqrt(np.sum(e[have] ** 2)) / have.sum()) if have.any() else np.nan
@@ -258,15 +278,15 @@ def locality_section(ds: xr.Dataset) -> Section:
         spec = SPECS.get(model)
         kind, reach = (spec.kind, spec.receptive_field) if spec else ("?", "?")
         if np.isfinite(dev):
-            by_kind.setdefault(kind, []).append((dev, dev_err, converged))
+            by_kind.setdefault(kind, []).append((dev, dev_err, converged, float(dof[have].min())))
         rows.append([model, kind, reach, _fmt(dev), _fmt(rmsd), _fmt(rmse), _fmt(unstable)])
     sec.tables.append((header, rows))
     if "local" in by_kind and "message passing" in by_kind:
-        (local, l_err, l_conv), (mp, m_err, m_conv) = (
+        (local, l_err, l_conv, l_dof), (mp, m_err, m_conv, m_dof) = (
             (np.mean([x[0] for x in by_kind[k]]), np.sqrt(np.sum([x[1] ** 2 for x in by_kind[k]])) / len(by_kind[k]),
-             all(x[2] for x in by_kind[k])) for k in ("local", "message passing"))
+             all(x[2] for x in by_kind[k]), min(x[3] for x in by_kind[k])) for k in ("local", "message passing"))
         err = float(np.hypot(l_err, m_err))
-        sig = bool(significant(np.array([local - mp]), np.array([err]), np.array([np.inf]), [l_conv and m_conv])[0])
+        sig = bool(significant(np.array([local - mp]), np.array([err]), np.array([min(l_dof, m_dof)]), [l_conv and m_conv])[0])
         closer = f"{'message passing' if mp < local else 'locality'} is closer to the reference" if sig else "no verdict"
         sec.text.append(f"Mixed-trained local models deviate by {local:.3f} on average (finished runs), message-passing models by "
                         f"{mp:.3f}: {_delta(local - mp, err, sig)}{'' if l_conv and m_conv else ' (not every run is converged)'} — {closer}.")
@@ -274,30 +294,86 @@ def locality_section(ds: xr.Dataset) -> Section:
 
 
 def sigma_section(ds: xr.Dataset, aware: str = "dpsigma", base: str = "dp") -> Section | None:
-    """The σ-aware baseline: does knowing σ close the gap between mixed and charge-specific training?"""
+    """The σ-aware baseline: does knowing σ close the gap between mixed and charge-specific training?
+    Mean |Δ⟨cos θ⟩₁| of three variants on the charges all of them finished; the gap (base mixed −
+    base charge-specific) and the improvement (base mixed − σ-aware) are tested with Holm's
+    correction over the two, between converged runs; a closure is stated only for a significant gap."""
     if not {aware, base} <= set(models(ds)) or "cos_theta_layer1_dev" not in ds:
         return None
     sec = Section("σ-aware baseline")
-    def finished(model: str) -> dict[str, xr.DataArray]:  # an unstable run enters no mean
-        return {v: da.where(variants(ds, "status", model)[v] == STATUS["ok"]) for v, da in variants(ds, "cos_theta_layer1_dev", model).items()}
 
-    base_runs = finished(base)
-    runs = {name: da for name, da in
-            [("σ-aware, mixed", finished(aware).get("mixed")),
-             (f"{base}, mixed", base_runs.get("mixed")), (f"{base}, charge-specific", base_runs["charge-specific"])]
-            if da is not None}
-    means, common = mean_abs_on_common(*runs.values())
-    mean = dict(zip(runs, means))
+    def finished(model: str, name: str) -> dict[str, xr.DataArray]:  # an unstable run enters no mean
+        return {v: da.where(variants(ds, "status", model)[v] == STATUS["ok"]) for v, da in variants(ds, name, model).items()}
+
+    names = {"σ-aware, mixed": (aware, "mixed"), f"{base}, mixed": (base, "mixed"), f"{base}, charge-specific": (base, "charge-specific")}
+    names = {k: (m, v) for k, (m, v) in names.items() if v in variants(ds, "cos_theta_layer1_dev", m)}
+    pick = {q: {k: finished(m, q)[v] for k, (m, v) in names.items()}
+            for q in ("cos_theta_layer1_dev", "cos_theta_layer1_dev_sem", "cos_theta_layer1_dev_dof", "converged") if q in ds}
+    means, common = mean_abs_on_common(*pick["cos_theta_layer1_dev"].values())
+    k = int(common.sum())
+    mean = dict(zip(names, means))
+    err = {n: float(np.sqrt(np.sum(e.values[common] ** 2)) / k) if k else np.nan for n, e in pick["cos_theta_layer1_dev_sem"].items()}
+    dof = min((float(d.values[common].min()) for d in pick.get("cos_theta_layer1_dev_dof", {}).values()), default=np.inf) if k else np.inf
+    conv = pick.get("converged")
+    converged = bool(k and conv is not None and all((c.values[common] == 1).all() for c in conv.values())
+                     and (_reference(ds, "converged").values[common] == 1).all())
     sigmas = ", ".join(f"{s:.1f}" for s in ds.sigma.values[common])
-    sec.tables.append((["model", f"mean abs Δ⟨cos θ⟩₁ at σ = {sigmas} µC/cm²"], [[k, _fmt(v)] for k, v in mean.items()]))
-    gap = mean.get(f"{base}, mixed", np.nan) - mean.get(f"{base}, charge-specific", np.nan)
-    if np.isfinite(gap) and gap > 0 and "σ-aware, mixed" in mean:
-        closed = (mean[f"{base}, mixed"] - mean["σ-aware, mixed"]) / gap
-        sec.text.append(f"{aware} receives σ as an input of its fitting network and is trained on the mixed set; it closes "
-                        f"{100 * closed:.0f} % of the gap between mixed ({mean[f'{base}, mixed']:.3f}) and charge-specific "
-                        f"({mean[f'{base}, charge-specific']:.3f}) {base} training.")
+    sec.tables.append((["model", f"mean abs Δ⟨cos θ⟩₁ at σ = {sigmas} µC/cm²"], [[n, _fmt(v, err[n])] for n, v in mean.items()]))
+    m, c, a = f"{base}, mixed", f"{base}, charge-specific", "σ-aware, mixed"
+    if not ({m, c} <= set(mean) and np.isfinite(mean[m]) and np.isfinite(mean[c])):
+        sec.text.append(f"No charge where mixed and charge-specific {base} both finished: no gap to compare.")
+        return sec
+    gap, gap_err = mean[m] - mean[c], float(np.hypot(err[m], err[c]))
+    tests = [(gap, gap_err)] + ([(mean[m] - mean[a], float(np.hypot(err[m], err[a])))] if a in mean and np.isfinite(mean[a]) else [])
+    sig = significant(np.array([t[0] for t in tests]), np.array([t[1] for t in tests]), np.full(len(tests), dof), [converged] * len(tests))
+    why = "" if converged else " (not every run involved is converged)"
+    sec.text.append(f"Gap between mixed ({mean[m]:.3f}) and charge-specific ({mean[c]:.3f}) {base} training over the {k} charges "
+                    f"all three finished: {_delta(gap, gap_err, bool(sig[0]))}{why}.")
+    if len(tests) < 2:
+        return sec
+    improvement, imp_err = tests[1]
+    if sig[0] and gap > 0:
+        closed = improvement / gap  # error with the shared base-mixed term: cov(improvement, gap) = err[m]²
+        closed_err = np.sqrt(imp_err ** 2 / gap ** 2 + improvement ** 2 * gap_err ** 2 / gap ** 4 - 2 * improvement * err[m] ** 2 / gap ** 3)
+        sec.text.append(f"{aware} receives σ as an input of its fitting network and is trained on the mixed set; against mixed "
+                        f"{base}: {_delta(improvement, imp_err, bool(sig[1]))} — it closes {100 * closed:.0f} ± {100 * closed_err:.0f} % of the gap.")
     else:
-        sec.text.append(f"Mixed-trained {base} is not further from the reference than charge-specific {base} here: no gap to close.")
+        sec.text.append(f"No significant gap to close: {aware} against mixed {base} {_delta(improvement, imp_err, bool(sig[1]))}; "
+                        "no gap closure is stated.")
+    return sec
+
+
+def _run_state(status: int, converged: float, finished: float, unstable: float) -> str:
+    """One table cell: how a run (or its replicas) ended and whether its analysis converged."""
+    if status == STATUS["missing"]:
+        return "–"
+    replicas = f" ({int(finished)}/{int(finished + unstable)} finished)" if finished + unstable > 1 else ""
+    if status == STATUS["unstable"]:
+        return f"unstable{replicas}"
+    return ("converged" if converged == 1 else "not converged") + replicas
+
+
+def convergence_section(ds: xr.Dataset) -> Section:
+    """Which runs finished, which stopped as unstable, and which are converged (every replica)."""
+    sec = Section("Convergence and stability of every run")
+    sec.text.append("Converged: the equilibration pymbar detects in the first-layer ⟨cos θ⟩, first-layer water count and ion "
+                    "height ends in the first half of the run, ≥ 20 independent samples remain, and the two halves agree within "
+                    "2σ — for every replica averaged. Only converged, finished runs enter a significant verdict; an unstable run "
+                    "(stopped by the stability checks) enters no verdict or mean, and its model's unstable fraction is reported "
+                    "in the locality table.")
+    counts = [ds[q] if q in ds else xr.zeros_like(ds.status) + (1 if q == "n_replicas" else 0) for q in ("n_replicas", "n_replicas_unstable")]
+    converged = ds.converged if "converged" in ds else xr.zeros_like(ds.status)
+    rows = []
+    for model in [REFERENCE] * (REFERENCE in ds.model.values) + models(ds):
+        for t in (ds.train_set.values[:1] if model == REFERENCE else ds.train_set.values):
+            sel = dict(model=model, train_set=t)
+            status = ds.status.sel(**sel).values
+            if (status == STATUS["missing"]).all():
+                continue
+            cells = [_run_state(*(float(x) for x in v)) for v in zip(status, converged.sel(**sel).values,
+                                                                      *(c.sel(**sel).values for c in counts))]
+            rows.append([model, "—" if model == REFERENCE else str(t)] + cells)
+    sec.tables.append((["model", "training"] + [f"σ = {s:.1f}" for s in ds.sigma.values], rows))
     return sec
 
 
@@ -341,10 +417,11 @@ def build_report(results: Path, outdir: Path, tolerance: float = 0.05) -> Path:
 def _write_report(ds: xr.Dataset, results: Path, outdir: Path, tolerance: float) -> None:
     sections = []
     if models(ds):
-        profiles = Section("Profiles", ["Reference (black), mixed-trained (blue) and charge-specific (orange, dashed) models."],
+        profiles = Section("Profiles", ["Reference (black), mixed-trained (blue) and charge-specific (orange, dashed) models; faint curves "
+                                         "labelled 'unstable' are runs stopped by the stability checks (no verdict uses them)."],
                            figures=[plot_profiles(ds, m, outdir) for m in models(ds)])
         sections += [profiles, orientation_section(ds, tolerance), locality_section(ds), errors_section(ds), oc25_section(ds)]
-        sections += [s for s in [sigma_section(ds)] if s is not None]
+        sections += [s for s in [sigma_section(ds)] if s is not None] + [convergence_section(ds)]
         sections[1].figures.append(plot_layer1_orientation(ds, outdir))
         if "rmse_force_committee" in ds:
             sections[3].figures.append(plot_rmse_matrix(ds, outdir))
