@@ -97,7 +97,8 @@ def test_replicas_are_kept_and_combined(tmp_path):
     path = write(aggregate(files), tmp_path / "results.nc", "results")
     root, group = xr.open_dataset(path), xr.open_dataset(path, group="replicas")
     assert group.rho_O.dims == ("model", "train_set", "n_ion", "replica", "z") and list(group.replica.values) == [0, 1, 2]
-    assert root.rho_O.dims == ("model", "train_set", "n_ion", "z")
+    assert root.rho_O.dims == ("model", "train_set", "n_ion", "z") and list(group.model.values) == ["dp", "reference"]
+    assert list(group.sigma.values) == [0.0]
     cell = dict(model="dp", train_set="mixed", n_ion=0)
     means = np.array([float(runs[("dp", r)].cos_theta_layer1) for r in (0, 1)])
     sems = np.array([float(runs[("dp", r)].cos_theta_layer1_sem) for r in (0, 1)])

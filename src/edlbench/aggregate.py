@@ -122,7 +122,7 @@ def aggregate(paths: list[str | Path], skipped: dict[str, str] | None = None) ->
         runs = runs.reindex({d: root[d] for d in ("model", "train_set", "n_ion")})
         runs["status"] = runs.status.fillna(STATUS["missing"]).astype("i1")
         runs["status_step"] = runs.status_step.fillna(-1).astype("i4")
-        tree["replicas"] = xr.DataTree(runs.drop_vars("sigma"))
+        tree["replicas"] = xr.DataTree(runs)
     return tree
 
 

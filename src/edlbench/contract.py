@@ -166,10 +166,10 @@ def write(ds: xr.Dataset | xr.DataTree, path: str | Path, kind: str, params: dic
     root.attrs["edlbench_kind"] = kind
     root.attrs["Conventions"] = "CF-1.8"
     validate(root, kind, str(path))
-    out = xr.DataTree(root, children={name: xr.DataTree(annotate(child.to_dataset(inherit=False).copy()))
-                                      for name, child in tree.children.items()})
     with atomic_output(path) as tmp:
-        out.to_netcdf(tmp, engine="netcdf4")
+        root.to_netcdf(tmp, engine="netcdf4")
+        for name, child in tree.children.items():  # each group self-contained: its coordinates written in it
+            annotate(child.to_dataset(inherit=True).copy()).to_netcdf(tmp, mode="a", group=name, engine="netcdf4")
     return Path(path)
 
 

@@ -1,0 +1,93 @@
+"""Does the reference reproduce itself within its stated errors? Two results.nc of the same params
+run with different seeds (build.seed and --seed), each with K replicas per charge state.
+
+For each quantity q (first-layer ⟨cos θ⟩, first-layer waters per face, mean ion height) and σ,
+z = (q_a − q_b)/√(sem_a² + sem_b²) from the replica means and their combined errors
+(:mod:`edlbench.aggregate`); Σ z² over the σ values is compared with χ² on as many degrees of
+freedom (p > 0.01: the errors are honest). With K = 2 the replica-scatter errors rest on one degree
+of freedom each, so z has heavier tails than a normal and the χ² p-value is approximate.
+Also prints, per run and replica, where ρ_Na is largest against the first minimum of ρ_O (the
+first water layer's outer bound), and plots q against σ for both runs with every replica.
+Usage: python benchmarks/reproducibility.py A/results.nc B/results.nc [--plot benchmarks/reproducibility.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+from scipy import stats  # noqa: E402
+
+QUANTITIES = {"cos_theta_layer1": "first-layer ⟨cos θ⟩", "layer1_waters": "first-layer waters per face", "ion_height": "mean Na⁺ height (Å)"}
+
+
+def reference(path: Path, group: str | None = None) -> xr.Dataset:
+    ds = xr.open_dataset(path, group=group) if group else xr.open_dataset(path)
+    ref = ds.sel(model="reference")
+    return ref.isel(train_set=0) if "train_set" in ref.dims else ref
+
+
+def chi2(a: xr.Dataset, b: xr.Dataset, q: str) -> tuple[np.ndarray, float, int, float]:
+    """(z per σ, Σ z², degrees of freedom, p) of quantity `q` between runs a and b."""
+    z = ((a[q] - b[q]) / np.sqrt(a[f"{q}_sem"] ** 2 + b[f"{q}_sem"] ** 2)).values
+    finite = np.isfinite(z)
+    total = float(np.sum(z[finite] ** 2))
+    return z, total, int(finite.sum()), float(stats.chi2.sf(total, finite.sum())) if finite.any() else np.nan
+
+
+def ion_layers(path: Path) -> list[str]:
+    """Per replica and charge: ρ_Na maximum and first ρ_O minimum (Å), and whether it lies beyond."""
+    runs = reference(path, "replicas")
+    lines = []
+    for r in runs.replica.values:
+        for n in runs.n_ion.values[runs.n_ion.values > 0]:
+            run = runs.sel(replica=r, n_ion=n)
+            peak, bound = float(run.rho_ion.idxmax("z")), float(run.layer1_cutoff)
+            lines.append(f"  replica {r}, n = {n}: ρ_Na max {peak:.2f} Å, first ρ_O minimum {bound:.2f} Å, "
+                         f"closest approach {float(run.ion_closest_approach):.2f} Å: {'outside' if peak > bound else 'INSIDE'} the first layer")
+    return lines
+
+
+def plot(paths: list[Path], output: Path) -> None:
+    fig, axes = plt.subplots(1, len(QUANTITIES), figsize=(4.2 * len(QUANTITIES), 3.4), layout="constrained")
+    for i, path in enumerate(paths):
+        mean, runs = reference(path), reference(path, "replicas")
+        shift = (i - 0.5) * 0.8  # µC/cm², so the two runs' bars do not overlap
+        for ax, (q, label) in zip(axes, QUANTITIES.items()):
+            ax.errorbar(mean.sigma + shift, mean[q], yerr=mean[f"{q}_sem"], marker="o", capsize=3, color=f"C{i}",
+                        label=f"{path.parent.name}: mean of {runs.sizes['replica']} replicas")
+            for r in runs.replica.values:
+                ax.scatter(mean.sigma + shift, runs[q].sel(replica=r), s=10, color=f"C{i}", alpha=0.5)
+            ax.set_xlabel("σ per cell (µC/cm²; σ/2 per interface)")
+            ax.set_ylabel(label)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Reference run twice with different seeds: replica means ± combined error (dots: replicas)")
+    fig.savefig(output, dpi=110)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("results", nargs=2, type=Path)
+    ap.add_argument("--plot", type=Path, default=Path("benchmarks/reproducibility.png"))
+    args = ap.parse_args()
+    a, b = (reference(p) for p in args.results)
+    print("sigma (uC/cm2):", ", ".join(f"{s:.1f}" for s in a.sigma.values))
+    for q in QUANTITIES:
+        z, total, dof, p = chi2(a, b, q)
+        print(f"{q}: a {np.round(a[q].values, 3)} ± {np.round(a[f'{q}_sem'].values, 3)}; b {np.round(b[q].values, 3)} ± "
+              f"{np.round(b[f'{q}_sem'].values, 3)}; z {np.round(z, 2)}; sum z^2 = {total:.2f} on {dof} dof, p = {p:.3f}")
+    for path in args.results:
+        print(path)
+        print("\n".join(ion_layers(path)))
+    plot(list(args.results), args.plot)
+    print(args.plot)
+
+
+if __name__ == "__main__":
+    main()
