@@ -138,8 +138,8 @@ def test_stub_run_with_replicas(tmp_path):
 
 def test_resume_reruns_only_the_steps_an_edited_setting_feeds(tmp_path):
     """Each task gets only its own settings: under -resume, editing profiles.dz re-runs PROFILES,
-    AGGREGATE and REPORT (and the cheap PLAN); editing md.steps re-runs MD and what follows it.
-    A stub run, so the three runs cost seconds each; the cache decisions are the real ones."""
+    AGGREGATE and REPORT (and the cheap PLAN); editing md.steps re-runs MD and what follows it;
+    adding a replica runs that replica's tasks only (the data sets come from replica 0). A stub run, so the three runs cost seconds each; the cache decisions are the real ones."""
     params = yaml.safe_load((ROOT / "params/test.yaml").read_text())
     plan = make_plan(ROOT / "params/test.yaml")
     committee_runs = sum(committees(plan)[(r["backend"], r["train_set"])] > 1 for r in plan["md"])
@@ -161,6 +161,12 @@ def test_resume_reruns_only_the_steps_an_edited_setting_feeds(tmp_path):
     executed, cached = resume()
     assert executed == Counter(PLAN=1, MD=len(plan["md"]), UNCERTAINTY=committee_runs, PROFILES=len(plan["md"]), AGGREGATE=1, REPORT=1), executed
     assert cached["TRAIN"] == len(plan["train"]) and cached["EVALUATE"] == len(plan["train"]) and cached["PROFILES"] == len(plan["charges"])
+    params["reference"]["replicas"] = params["md"]["replicas"] = 2  # a second replica: only its own runs are new
+    executed, cached = resume()
+    n_ref, n_md = len(plan["charges"]), len(plan["md"])
+    assert executed == Counter(PLAN=1, BUILD=n_ref, REFERENCE_MD=n_ref, MD=n_md, UNCERTAINTY=committee_runs, PROFILES=n_ref + n_md,
+                               AGGREGATE=1, REPORT=1), executed
+    assert cached["TRAIN"] == len(plan["train"]) and cached["DATASETS"] == 1 and cached["MD"] == n_md and cached["REFERENCE_MD"] == n_ref
 
 
 @pytest.mark.parametrize("profile", ["hpc", "apptainer"])

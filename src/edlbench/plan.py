@@ -6,13 +6,13 @@ its own ``Options``) before any work is scheduled, and writes plan.json: the rec
 passes to each task as its ``meta`` (reference runs per charge state, backend × train_set × seed
 training runs, backend × train_set × charge MD runs with committee member 0 at every charge state
 the model can describe: see `covered`; `cross_charge_md: false` keeps a single-charge model at its
-own) and each step's settings.
+own) and each step's settings. main.nf only wires: it derives nothing the plan decides. Backends
+not implemented are rejected by name.
 Replicas: ``reference.replicas`` independent reference runs per charge state (replica r: packmol
 seed build.seed + 100·r, MD seed seed + 100·r) and ``md.replicas`` MLIP runs per model and charge,
 replica r started from reference replica r (so md.replicas ≤ reference.replicas) with thermostat
 seed md.seed + r. The training sets come from replica 0, so adding replicas retrains nothing; the
-replica counts are left out of the steps' settings, so adding replicas re-runs no finished task. main.nf only wires: it derives nothing the plan decides. Backends
-not implemented are rejected by name.
+replica counts are left out of the steps' settings, so adding replicas re-runs no finished task.
 A pretrained backend (the OC25 eSEN) has the single training set "pretrained"; without a usable
 checkpoint it is left out and the reason kept under ``skipped``, so every other model still runs.
 """
