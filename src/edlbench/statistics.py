@@ -118,7 +118,7 @@ def _combine(means: np.ndarray, sems: np.ndarray, axis: int = -1) -> tuple[np.nd
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells: no replica ran
         mean = np.nanmean(means, axis)
-        within = np.sqrt(np.nansum(np.where(np.isfinite(means), sems, np.nan) ** 2, axis)) / k
+        within = np.sqrt(np.sum(np.where(np.isfinite(means), sems, 0.0) ** 2, axis)) / k  # a used replica's NaN error stays NaN
         between = np.where(k >= 2, np.nanstd(means, axis, ddof=1) / np.sqrt(k), np.nan)
     scatter = between >= within  # False where either is NaN (K < 2)
     return mean, np.where(scatter, between, within), np.where(scatter, k - 1.0, np.inf), scatter
