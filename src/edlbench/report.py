@@ -102,7 +102,8 @@ def plot_profiles(ds: xr.Dataset, model: str, outdir: Path) -> str:
     for ax in axes[:, 0]:  # per charge: which runs there ended unstable
         if ax.lines:
             ax.legend(fontsize=7)
-    fig.suptitle(f"{model}: mixed vs charge-specific training")
+    drawn = [v for v, da in variants(ds, quantities[0][0], model).items() if np.isfinite(da).any()] if quantities else []
+    fig.suptitle(f"{model}: {' vs '.join(drawn) or 'no'} training")  # names only what the panels hold
     return _save(fig, outdir, f"profiles_{model}")
 
 
@@ -139,17 +140,23 @@ def plot_rmse_matrix(ds: xr.Dataset, outdir: Path) -> str:
     """Heat map of the committee-mean test force RMSE: trained on (rows) × tested at (columns)."""
     names = models(ds)
     fig, axes = plt.subplots(1, max(len(names), 1), figsize=(3.6 * max(len(names), 1), 3.2), squeeze=False, layout="constrained")
+    shared = ds.rmse_force_committee.sel(model=names) if names else ds.rmse_force_committee
+    scale = dict(vmin=float(shared.min()), vmax=float(shared.max())) if np.isfinite(shared).any() else {}
+    im = None
     for ax, model in zip(axes[0], names):
         m = ds.rmse_force_committee.sel(model=model)
-        im = ax.imshow(m.values, cmap="viridis", aspect="auto")
+        m = m.sel(train_set=[t for t in m.train_set.values if np.isfinite(m.sel(train_set=t)).any()] or m.train_set.values)  # no empty rows
+        im = ax.imshow(m.values, cmap="viridis", aspect="auto", **scale)  # one colour scale: equal colours, equal errors
         for (i, j), v in np.ndenumerate(m.values):
             if np.isfinite(v):
-                ax.text(j, i, f"{v:.0f}", ha="center", va="center", color="w", fontsize=8)
+                light = scale and v > (scale["vmin"] + scale["vmax"]) / 2  # viridis is light at the top: dark text there
+                ax.text(j, i, f"{v:.0f}", ha="center", va="center", color="k" if light else "w", fontsize=8)
         ax.set_xticks(range(m.n_ion.size), [f"n{k}" for k in m.n_ion.values])
         ax.set_yticks(range(m.train_set.size), [str(t) for t in m.train_set.values])
         ax.set_xlabel("tested at")
         ax.set_title(model)
-        fig.colorbar(im, ax=ax, label="force RMSE (meV/Å)")
+    if im is not None:
+        fig.colorbar(im, ax=axes[0].tolist(), label="test force RMSE, committee mean (meV/Å)")
     axes[0, 0].set_ylabel("trained on")
     return _save(fig, outdir, "rmse_matrix")
 
