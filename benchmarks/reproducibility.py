@@ -7,7 +7,8 @@ z = (q_a − q_b)/√(sem_a² + sem_b²) from the replica means and their combin
 freedom (p > 0.01: the errors are honest). With K = 2 the replica-scatter errors rest on one degree
 of freedom each, so z has heavier tails than a normal and the χ² p-value is approximate.
 Also prints, per run and replica, where ρ_Na is largest against the first minimum of ρ_O (the
-first water layer's outer bound), and plots q against σ for both runs with every replica.
+first water layer's outer bound), each series' time per independent sample, and plots q against
+σ for both runs with every replica.
 Usage: python benchmarks/reproducibility.py A/results.nc B/results.nc [--plot benchmarks/reproducibility.png]
 """
 
@@ -54,6 +55,22 @@ def ion_layers(path: Path) -> list[str]:
     return lines
 
 
+def correlation_times(path: Path) -> list[str]:
+    """Per charge: the time per independent sample, τ = (time − t_equilibration)/N_eff (ps), of each
+    series in each replica, and the run length 40·τ_max that the convergence flag's ≥ 20 samples
+    in the second half need."""
+    runs = reference(path, "replicas")
+    lines = []
+    for n in runs.n_ion.values:
+        run = runs.sel(n_ion=n)
+        span = run.time_ps - run.t_equilibration
+        tau = {q: (span / run[f"n_eff_{q}"]).values for q in QUANTITIES}
+        longest = np.nanmax(np.concatenate(list(tau.values())))
+        lines.append(f"  n = {n}: t_eq {np.round(run.t_equilibration.values, 1)} ps; τ " + ", ".join(
+            f"{q} {np.round(t, 2)}" for q, t in tau.items()) + f" ps; 40·τ_max = {40 * longest:.0f} ps")
+    return lines
+
+
 def plot(paths: list[Path], output: Path) -> None:
     fig, axes = plt.subplots(1, len(QUANTITIES), figsize=(4.2 * len(QUANTITIES), 3.4), layout="constrained")
     for i, path in enumerate(paths):
@@ -85,6 +102,7 @@ def main() -> None:
     for path in args.results:
         print(path)
         print("\n".join(ion_layers(path)))
+        print("\n".join(correlation_times(path)))
     plot(list(args.results), args.plot)
     print(args.plot)
 
