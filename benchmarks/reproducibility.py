@@ -56,15 +56,14 @@ def ion_layers(path: Path) -> list[str]:
 
 
 def correlation_times(path: Path) -> list[str]:
-    """Per charge: the time per independent sample, τ = (time − t_equilibration)/N_eff (ps), of each
+    """Per charge: the time per independent sample, τ = (analysed time after t_equilibration)/N_eff (ps), of each
     series in each replica, and the run length 40·τ_max that the convergence flag's ≥ 20 samples
     in the second half need."""
     runs = reference(path, "replicas")
     lines = []
     for n in runs.n_ion.values:
         run = runs.sel(n_ion=n)
-        span = run.time_ps - run.t_equilibration
-        tau = {q: (span / run[f"n_eff_{q}"]).values for q in QUANTITIES}
+        tau = {q: (run.time_ps / run[f"n_eff_{q}"]).values for q in QUANTITIES}  # time_ps: the analysed part, after t_eq
         longest = np.nanmax(np.concatenate(list(tau.values())))
         lines.append(f"  n = {n}: t_eq {np.round(run.t_equilibration.values, 1)} ps; τ " + ", ".join(
             f"{q} {np.round(t, 2)}" for q, t in tau.items()) + f" ps; 40·τ_max = {40 * longest:.0f} ps")
