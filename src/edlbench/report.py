@@ -436,6 +436,7 @@ def _write_report(ds: xr.Dataset, results: Path, outdir: Path, tolerance: float)
             sections.append(Section("Model uncertainty", ["Committee force spread along each model's MD."], figures=[plot_committee_spread(ds, outdir)]))
     else:
         sections.append(Section("Reference only", ["No MLIP in this run: the reference's orientation against σ."], figures=[plot_layer1_orientation(ds, outdir)]))
+        sections.append(convergence_section(ds))
     title = "edlbench report"
     meta = f"{results.name}: models {', '.join(models(ds)) or 'none'}; σ = {', '.join(f'{s:.1f}' for s in ds.sigma.values)} µC/cm² per cell (−n·e/A; σ/2 at each of the slab's two interfaces); created {ds.attrs.get('created', '?')}"
     (outdir / "report.md").write_text(to_markdown(title, meta, sections))
