@@ -77,13 +77,14 @@ def plot(paths: list[Path], output: Path) -> None:
         shift = (i - 0.5) * 0.8  # µC/cm², so the two runs' bars do not overlap
         for ax, (q, label) in zip(axes, QUANTITIES.items()):
             ax.errorbar(mean.sigma + shift, mean[q], yerr=mean[f"{q}_sem"], marker="o", capsize=3, color=f"C{i}",
-                        label=f"{path.parent.name}: mean of {runs.sizes['replica']} replicas")
+                        label=f"run {i + 1}: mean of {runs.sizes['replica']} replicas")
             for r in runs.replica.values:
-                ax.scatter(mean.sigma + shift, runs[q].sel(replica=r), s=10, color=f"C{i}", alpha=0.5)
+                ax.scatter(mean.sigma + 3 * shift, runs[q].sel(replica=r), marker="x", s=25, color=f"C{i}", zorder=3,
+                           label=f"run {i + 1}: one replica" if (q, r) == (next(iter(QUANTITIES)), 0) else None)
             ax.set_xlabel("σ per cell (µC/cm²; σ/2 per interface)")
             ax.set_ylabel(label)
     axes[0].legend(fontsize=8)
-    fig.suptitle("Reference run twice with different seeds: replica means ± combined error (dots: replicas)")
+    fig.suptitle("Reference run twice with different seeds: replica means ± combined error (crosses: the replicas)")
     fig.savefig(output, dpi=110)
 
 
@@ -98,8 +99,8 @@ def main() -> None:
         z, total, dof, p = chi2(a, b, q)
         print(f"{q}: a {np.round(a[q].values, 3)} ± {np.round(a[f'{q}_sem'].values, 3)}; b {np.round(b[q].values, 3)} ± "
               f"{np.round(b[f'{q}_sem'].values, 3)}; z {np.round(z, 2)}; sum z^2 = {total:.2f} on {dof} dof, p = {p:.3f}")
-    for path in args.results:
-        print(path)
+    for i, path in enumerate(args.results):
+        print(f"run {i + 1}: {path}")
         print("\n".join(ion_layers(path)))
         print("\n".join(correlation_times(path)))
     plot(list(args.results), args.plot)

@@ -93,6 +93,8 @@ def test_replicas_are_kept_and_combined(tmp_path):
     runs = {(m, r): run_coords(profiles_ds(10 * k + r), m, t, 0, 0.0, 0, r)
             for k, (m, t) in enumerate([("reference", "none"), ("dp", "mixed")]) for r in (0, 1)}
     runs[("dp", 2)] = run_coords(profiles_ds(99), "dp", "mixed", 0, 0.0, 0, 2).assign(status=((), np.int8(STATUS["unstable"])))
+    for r in (0, 1):  # closest approaches set by hand: the combined one is the closest of a finished replica
+        runs[("dp", r)]["ion_closest_approach"] = ((), 3.0 - r)
     files = [write(ds, tmp_path / f"{m}-{r}.nc", "profiles") for (m, r), ds in runs.items()]
     path = write(aggregate(files), tmp_path / "results.nc", "results")
     root, group = xr.open_dataset(path), xr.open_dataset(path, group="replicas")
@@ -111,6 +113,7 @@ def test_replicas_are_kept_and_combined(tmp_path):
     assert int(root.n_replicas_unstable.sel(**cell)) == 1
     assert float(root.unstable_fraction.sel(model="dp", train_set="mixed")) == pytest.approx(1 / 3)
     assert int(root.n_frames.sel(**cell)) == sum(int(runs[("dp", r)].n_frames) for r in (0, 1))
+    assert float(root.ion_closest_approach.sel(**cell)) == 2.0
     dev = root.cos_theta_layer1_dev.sel(**cell)
     assert float(dev) == pytest.approx(means.mean() - float(root.cos_theta_layer1.sel(model="reference", train_set="mixed", n_ion=0)))
     assert float(root.cos_theta_layer1_dev_dof.sel(**cell)) == min(float(root.cos_theta_layer1_dof.sel(**cell)),

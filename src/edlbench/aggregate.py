@@ -13,8 +13,8 @@ that ran when none finished), and X_sem the larger of the replica scatter/√K (
 within-run error √(Σ sem²)/K (:func:`edlbench.statistics.combine_replicas`); the scalars carry
 X_dof, the degrees of freedom of their Student-t interval (K − 1 where the scatter is the larger,
 inf where the within-run error is). ``status`` is the worst of the replicas' (unstable if any
-replica is), ``converged`` 1 only if every replica averaged is, and counts (frames, time,
-effective samples) are summed; ``n_replicas`` and ``n_replicas_unstable`` count the runs.
+replica is), ``converged`` 1 only if every replica averaged is, counts (frames, time,
+effective samples) are summed and the ion's closest approach is the closest of any replica; ``n_replicas`` and ``n_replicas_unstable`` count the runs.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from edlbench.statistics import combine_replicas
 
 #: run quantities whose replica combination is a sum (the others: a mean)
 SUMMED = ("n_frames", "time_ps", "n_eff_cos_theta_layer1", "n_eff_layer1_waters", "n_eff_ion_height")
+#: run quantities whose replica combination is the minimum
+MINIMUM = ("ion_closest_approach",)
 #: run variables of the replicas group only
 PER_RUN = ("md_seed", "status_step")
 
@@ -72,6 +74,8 @@ def replica_means(runs: xr.Dataset) -> xr.Dataset:
             out[name] = da.where(use).min("replica").fillna(0).astype("i1")
         elif name in SUMMED:
             out[name] = da.where(use).sum("replica", min_count=1)
+        elif name in MINIMUM:
+            out[name] = da.where(use).min("replica")
         elif f"{name}_sem" in runs:
             c = combine_replicas(da.where(use), runs[f"{name}_sem"].where(use), axis="replica")
             out[name], out[f"{name}_sem"] = c.mean, c.sem
