@@ -63,7 +63,6 @@ def replica_means(runs: xr.Dataset) -> xr.Dataset:
     ran = runs.status.isin([STATUS["ok"], STATUS["unstable"]])
     ok = runs.status == STATUS["ok"]
     use = ok | (ran & ~ok.any("replica"))  # the finished replicas; the unstable ones only where none finished
-    k = use.sum("replica")
     out = xr.Dataset(coords={c: v for c, v in runs.coords.items() if "replica" not in v.dims})
     for name, da in runs.data_vars.items():
         if name.endswith("_sem") or name in PER_RUN or "replica" not in da.dims:
