@@ -92,7 +92,7 @@ def test_resume_reruns_nothing(pipeline):
 
 def test_stub_run_of_paper_plan(tmp_path):
     """The paper plan wires every backend, committee and reference replica (its MD replicas are set
-    to 1 here: each adds ~2 × 135 stub tasks at 0.2 s each; test_stub_run_with_replicas wires them)."""
+    to 1 here: each adds ~2 × 135 stub tasks at 0.2 s each; the resume test wires them)."""
     params = yaml.safe_load((ROOT / "params/paper.yaml").read_text())
     params["md"]["replicas"] = 1
     (tmp_path / "paper.yaml").write_text(yaml.safe_dump(params))
@@ -111,20 +111,11 @@ def expected_tasks(plan: dict) -> int:
     return 1 + 3 * len(plan["reference"]) + 1 + 2 * len(plan["train"]) + 2 * len(plan["md"]) + uncertainty + 1 + 1
 
 
-def test_stub_run_with_replicas(tmp_path):
-    """Replicas in the DAG: each MLIP replica r starts from reference replica r of its charge, and the
-    data sets are built from replica 0 only (a stub run: the staged inputs are the real ones)."""
-    params = yaml.safe_load((ROOT / "params/test.yaml").read_text())
-    params["reference"]["replicas"], params["md"]["replicas"] = 3, 2
-    (tmp_path / "p.yaml").write_text(yaml.safe_dump(params))
-    run_nf("run", str(ROOT / "main.nf"), "-profile", "test,local", "-stub-run", "--params_yaml", str(tmp_path / "p.yaml"),
-           "--outdir", str(tmp_path / "r"), cwd=tmp_path)
-    plan = make_plan(tmp_path / "p.yaml")
-    rows = trace(tmp_path / "r")
-    assert len(rows) == expected_tasks(plan)
-
+def check_replica_wiring(work: Path, rows: list[dict], plan: dict) -> None:
+    """Each MLIP replica r was staged reference replica r's trajectory of its charge, and the data
+    sets were built from replica 0 only (read from the staged symlinks of a stub run's tasks)."""
     def task_dir(row: dict) -> Path:
-        return next((tmp_path / "work").glob(row["hash"] + "*"))
+        return next(work.glob(f"{row['hash']}*"))
 
     md = {r["name"].split("(")[-1].rstrip(")"): task_dir(r) for r in rows if r["name"].split(" ")[0].endswith(":MD")}
     assert sorted(md) == sorted(r["id"] for r in plan["md"])
@@ -139,7 +130,9 @@ def test_stub_run_with_replicas(tmp_path):
 def test_resume_reruns_only_the_steps_an_edited_setting_feeds(tmp_path):
     """Each task gets only its own settings: under -resume, editing profiles.dz re-runs PROFILES,
     AGGREGATE and REPORT (and the cheap PLAN); editing md.steps re-runs MD and what follows it;
-    adding a replica runs that replica's tasks only (the data sets come from replica 0). A stub run, so the three runs cost seconds each; the cache decisions are the real ones."""
+    adding replicas runs those replicas' tasks only, each MLIP replica r from reference replica r (the
+    data sets come from replica 0). A stub run, so the runs cost seconds each; the cache decisions
+    and staged inputs are the real ones."""
     params = yaml.safe_load((ROOT / "params/test.yaml").read_text())
     plan = make_plan(ROOT / "params/test.yaml")
     committee_runs = sum(committees(plan)[(r["backend"], r["train_set"])] > 1 for r in plan["md"])
@@ -161,12 +154,16 @@ def test_resume_reruns_only_the_steps_an_edited_setting_feeds(tmp_path):
     executed, cached = resume()
     assert executed == Counter(PLAN=1, MD=len(plan["md"]), UNCERTAINTY=committee_runs, PROFILES=len(plan["md"]), AGGREGATE=1, REPORT=1), executed
     assert cached["TRAIN"] == len(plan["train"]) and cached["EVALUATE"] == len(plan["train"]) and cached["PROFILES"] == len(plan["charges"])
-    params["reference"]["replicas"] = params["md"]["replicas"] = 2  # a second replica: only its own runs are new
+    params["reference"]["replicas"], params["md"]["replicas"] = 3, 2  # new replicas: only their own runs are new
     executed, cached = resume()
     n_ref, n_md = len(plan["charges"]), len(plan["md"])
-    assert executed == Counter(PLAN=1, BUILD=n_ref, REFERENCE_MD=n_ref, MD=n_md, UNCERTAINTY=committee_runs, PROFILES=n_ref + n_md,
-                               AGGREGATE=1, REPORT=1), executed
+    assert executed == Counter(PLAN=1, BUILD=2 * n_ref, REFERENCE_MD=2 * n_ref, MD=n_md, UNCERTAINTY=committee_runs,
+                               PROFILES=2 * n_ref + n_md, AGGREGATE=1, REPORT=1), executed
     assert cached["TRAIN"] == len(plan["train"]) and cached["DATASETS"] == 1 and cached["MD"] == n_md and cached["REFERENCE_MD"] == n_ref
+    plan = make_plan(tmp_path / "params.yaml")
+    rows = [r for r in trace(tmp_path / "r") if r["status"] in ("COMPLETED", "CACHED")]
+    assert len(rows) == expected_tasks(plan)
+    check_replica_wiring(tmp_path / "work", rows, plan)
 
 
 @pytest.mark.parametrize("profile", ["hpc", "apptainer"])
