@@ -105,8 +105,20 @@ def _train(args: argparse.Namespace) -> None:
     for split in ("train", "valid"):
         existing(data / f"{split}.extxyz", f"{args.train_set} {split} set (from `edlbench dataset`)")
     device = backends.resolve_device(args.backend, args.device)  # the package's trainer takes a visible GPU itself
-    model = backends.get(args.backend).train(data / "train.extxyz", data / "valid.extxyz", config, args.outdir, args.seed)
-    backends.write_manifest(args.outdir, args.backend, args.train_set, args.seed, model, device)
+    out = output_dir(args.outdir)
+    work = out
+    if args.restart_dir:  # the package's checkpoints live where a retry in another folder finds them
+        from edlbench.restart import files_key
+
+        key = files_key([data / "train.extxyz", data / "valid.extxyz"],
+                        {"backend": args.backend, "train_set": args.train_set, "seed": args.seed, "options": config})
+        work = output_dir(args.restart_dir / f"train-{key}")
+    model = backends.get(args.backend).train(data / "train.extxyz", data / "valid.extxyz", config, work, args.seed)
+    if work != out:  # finished: the training folder into the output folder, and its restart folder goes
+        shutil.copytree(work, out, symlinks=True, dirs_exist_ok=True)
+        model = out / Path(os.path.abspath(model)).relative_to(os.path.abspath(work))
+        shutil.rmtree(work)
+    backends.write_manifest(out, args.backend, args.train_set, args.seed, model, device)
     print(model)
 
 
@@ -289,6 +301,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--datasets", type=Path, default=Path("datasets"), help="folder written by `edlbench dataset`")
     c.add_argument("--seed", type=int, default=0, help="model seed (committee member)")
     device(c)
+    c.add_argument("--restart-dir", type=Path, help="train in a folder of this training's key here, so that a retry in another "
+                                                     "folder resumes from the package's own checkpoint (default: the output folder)")
     c.add_argument("-o", "--outdir", type=Path, default=Path("model"))
 
     c = command("evaluate", _evaluate, "energy/force errors of a trained model per test charge state → errors.nc")

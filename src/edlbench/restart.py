@@ -1,4 +1,5 @@
-"""Restart points of an MD run, so a run killed by a walltime limit continues instead of starting over.
+"""Restart points of an MD run, so a run killed by a walltime limit continues instead of starting over,
+and the keys of the folders in which MD runs and trainings keep their restart points.
 
 A restart point holds what the next steps depend on, in float64: positions, momenta, the random
 generator's state (Langevin noise), the Nosé–Hoover chain's thermostat variables, the step and the
@@ -19,16 +20,32 @@ from ase import Atoms
 from edlbench.files import atomic_output
 
 
+def _update_with_files(digest, path: Path) -> None:
+    """Feed the bytes of `path` (every file of a folder, with its relative name) into `digest`."""
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
+        with open(file, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+
+
+def files_key(files: list[Path], settings: dict) -> str:
+    """A 16-hex-digit key of a run defined by input files (their bytes) and settings: a training's
+    data sets and options, so that a retried training resumes only its own checkpoints."""
+    digest = hashlib.sha256()
+    for path in files:
+        _update_with_files(digest, path)
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
+
+
 def run_key(model: Path, start: Atoms, settings: dict) -> str:
     """A 16-hex-digit key of an MD run: its model's bytes (every file of a model folder), start
     positions, cell and atoms, and its settings."""
     digest = hashlib.sha256()
-    files = sorted(p for p in Path(model).rglob("*") if p.is_file()) if Path(model).is_dir() else [Path(model)]
-    for path in files:
-        digest.update(str(path.relative_to(model) if Path(model).is_dir() else path.name).encode())
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+    _update_with_files(digest, model)
     digest.update(np.ascontiguousarray(start.numbers, dtype=np.int64).tobytes())
     digest.update(np.ascontiguousarray(start.positions, dtype=np.float64).tobytes())
     digest.update(np.ascontiguousarray(start.cell.array, dtype=np.float64).tobytes())

@@ -1,11 +1,22 @@
 """Every backend of the environment under test: real training with the package's own entry
 point, its ASE calculator, evaluation, MD and committee spread."""
 
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
+import yaml
 from ase.io import read
 
 from edlbench import backends
+from edlbench.backends import merge
+from edlbench.config import load_params
 from edlbench.evaluate import error_metrics, evaluate
 from edlbench.md import MDConfig, run_md
 from edlbench.trajectory import read_frames
@@ -140,3 +151,47 @@ def test_sigma_aware_model_receives_the_cells_sigma(backend, trained, oracle_dat
         probe.info["fparam"] = [fparam]
         raw.reset()  # ASE's cache does not look at info
         assert (abs(raw.get_potential_energy(probe) - energy) < 1e-9) == same, fparam
+
+
+#: trainings long enough to be killed after their first checkpoint, how that checkpoint is found,
+#: and the first log line of the resumed run with the step/epoch it started from, at least the
+#: first checkpoint's (a fresh start logs deepmd's batch 1 and no mace checkpoint at all)
+RESUME = {
+    "dp": ({"training": {"numb_steps": 60, "save_freq": 20, "disp_freq": 10}}, "model.ckpt.pt", r"Batch\s+(\d+):", 20),
+    "mace": ({"max_num_epochs": 6, "eval_interval": 1}, "checkpoints/*_epoch-*.pt", r"Loading checkpoint: .*_epoch-(\d+)", 0),
+}
+
+
+def test_killed_training_resumes_from_its_checkpoint(backend, oracle_data, tmp_path):
+    """`edlbench train --restart-dir`, as a retried TRAIN task runs it: killed (SIGKILL, as a
+    walltime limit does) after the package's first checkpoint, then run again in another output
+    folder, the training continues from that checkpoint instead of step 0, finishes with a model,
+    and its restart folder is gone."""
+    options, checkpoint, started, first_step = RESUME[backend]
+    preset = load_params(Path(__file__).parents[2] / "params/test.yaml")["backends"][backend]
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({"backends": {backend: merge(preset, options)}}))
+    restart = tmp_path / "restart"
+
+    def train(out: str) -> subprocess.Popen:
+        args = [sys.executable, "-m", "edlbench", "train", "--params", str(tmp_path / "p.yaml"), "--backend", backend, "--train-set", "n2",
+                "--datasets", str(oracle_data / "datasets"), "--device", "cpu", "--restart-dir", str(restart), "-o", str(tmp_path / out)]
+        return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    first = train("killed")
+    sizes = []
+    while len(sizes) < 2 or sizes[-1] != sizes[-2] or not sizes[-1]:  # a checkpoint written completely
+        assert first.poll() is None, f"training ended before its first checkpoint: {first.stderr.read()[-500:]}"
+        time.sleep(0.3)
+        sizes.append(sum(p.stat().st_size for p in restart.glob(f"train-*/{checkpoint}") if p.exists()))
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    assert not (tmp_path / "killed/model.json").exists()
+    second = train("retried")
+    _, err = second.communicate(timeout=1500)
+    assert second.returncode == 0, err[-1000:]
+    model = backends.model_file(tmp_path / "retried")
+    assert model.exists() and not any(restart.iterdir())
+    log = (tmp_path / "retried/train.log").read_text()
+    step = re.search(started, log)
+    assert step and int(step.group(1)) >= first_step, log[-2000:]
+    print(f"{backend}: resumed at {step.group(0)!r}")

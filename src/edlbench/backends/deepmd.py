@@ -6,7 +6,9 @@ followed by ``dp --pt freeze`` and, for descriptors that support it (:data:`COMP
 and dpsigma), deepmd's model compression ``dp --pt compress`` (the embedding nets tabulated as
 fifth-order piecewise polynomials, step 0.01: forces within 1e-6 eV/Å of the frozen model and
 about twice as fast on a CPU, benchmarks/RESULTS.md); MD, evaluation and the committee spread then
-use the compressed model through deepmd's ASE calculator ``deepmd.calculator.DP``.
+use the compressed model through deepmd's ASE calculator ``deepmd.calculator.DP``. A training
+that finds deepmd's checkpoint in its folder (a killed run's, written every ``training.save_freq``
+steps) continues from it with ``dp --pt train --restart``: step, learning rate and optimiser state.
 
 The training input is deepmd's ``input.json``: a backend's defaults (its descriptor), deep-merged
 with ``backends.<name>`` from the params file, whose keys mirror input.json (``model``,
@@ -53,6 +55,9 @@ BASE = {
     "training": {"numb_steps": 1000, "disp_freq": 50, "save_freq": 1000, "training_data": {"batch_size": "auto"},
                  "validation_data": {"batch_size": 1, "numb_btch": 2}},
 }
+
+#: deepmd's link to its latest checkpoint (``training.save_ckpt`` + ".pt", written every ``save_freq`` steps)
+CHECKPOINT = "model.ckpt.pt"
 
 #: descriptors whose embedding nets `dp --pt compress` tabulates (deepmd's model-compression docs)
 COMPRESSIBLE = frozenset({"se_e2_a", "se_e2_r", "se_e3"})
@@ -114,7 +119,8 @@ def train(name: str, descriptor: dict, train: Path, valid: Path, config: dict, w
     log = workdir / "train.log"
     log.write_text("")
     dp = executable("dp", "the 'deepmd' environment: make envs")
-    _run([dp, "--pt", "train", "input.json"], log, workdir, "training")
+    resume = ["--restart", CHECKPOINT] if (workdir / CHECKPOINT).exists() else []  # a killed training's latest save_freq checkpoint
+    _run([dp, "--pt", "train", "input.json", *resume], log, workdir, "training" + (" (resumed)" if resume else ""))
     model = workdir / f"{name}_seed{seed}.pth"
     _run([dp, "--pt", "freeze", "-o", model.name], log, workdir, "freezing")
     if jdata["model"]["descriptor"]["type"] not in COMPRESSIBLE:

@@ -63,13 +63,15 @@ DEFAULTS = {
 
 
 def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
-    """Train with mace_run_train on REF_energy/REF_forces; returns the .model file."""
+    """Train with mace_run_train on REF_energy/REF_forces; returns the .model file. With
+    ``--restart_latest`` a training that finds a killed run's checkpoint (``<workdir>/checkpoints``,
+    one per evaluated epoch) continues from that epoch; without one it starts afresh."""
     options = {**DEFAULTS, **config}
     workdir = Path(workdir).resolve()
     name = f"mace_seed{seed}"
     args = [executable("mace_run_train", "the 'mace' environment: make envs"), f"--name={name}", f"--train_file={Path(train).resolve()}", f"--valid_file={Path(valid).resolve()}",
             "--energy_key=REF_energy", "--forces_key=REF_forces", f"--seed={seed}", f"--device={torch_device()}",
-            f"--work_dir={workdir}", f"--model_dir={workdir}", "--save_cpu"]
+            f"--work_dir={workdir}", f"--model_dir={workdir}", "--save_cpu", "--restart_latest"]
     args += [f"--{k}={v}" for k, v in options.items()]
     log = workdir / "train.log"
     workdir.mkdir(parents=True, exist_ok=True)
