@@ -153,13 +153,13 @@ def test_sigma_aware_model_receives_the_cells_sigma(backend, trained, oracle_dat
         assert (abs(raw.get_potential_energy(probe) - energy) < 1e-9) == same, fparam
 
 
-#: trainings killed after their first checkpoint (long enough after it — 5 more checkpoints for
-#: dp, 5 more epochs and the export for mace — that the kill lands while they still run), how that
-#: checkpoint is found, and the first log line of the resumed run with the step/epoch it started
-#: from, at least the first checkpoint's (a fresh start logs deepmd's batch 1 and no mace checkpoint)
+#: trainings killed after their first checkpoint (long enough after it — 5 more checkpoints — that
+#: the kill lands while they still run), how that checkpoint is found, and the first log line of the
+#: resumed run with the step it started from, at least the first checkpoint's (a fresh start logs
+#: deepmd's batch 1). MACE's case ({"max_num_epochs": 6, "eval_interval": 1}, checkpoints/*_epoch-*.pt,
+#: "Loading checkpoint: …_epoch-N") passed in session 15 (RESULTS.md) and is left out of CI for time.
 RESUME = {
     "dp": ({"training": {"numb_steps": 120, "save_freq": 20, "disp_freq": 10}}, "model.ckpt.pt", r"Batch\s+(\d+):", 20),
-    "mace": ({"max_num_epochs": 6, "eval_interval": 1}, "checkpoints/*_epoch-*.pt", r"Loading checkpoint: .*_epoch-(\d+)", 0),
 }
 
 
