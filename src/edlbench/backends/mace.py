@@ -65,7 +65,8 @@ DEFAULTS = {
 def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
     """Train with mace_run_train on REF_energy/REF_forces; returns the .model file. With
     ``--restart_latest`` a training that finds a killed run's checkpoint (``<workdir>/checkpoints``,
-    one per evaluated epoch) continues from that epoch; without one it starts afresh."""
+    written at each evaluation that improves the validation loss) continues from that epoch; without
+    one it starts afresh."""
     options = {**DEFAULTS, **config}
     workdir = Path(workdir).resolve()
     name = f"mace_seed{seed}"
