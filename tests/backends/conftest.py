@@ -55,8 +55,8 @@ def pytest_generate_tests(metafunc):
             names = [b for b in names if b == "dpsigma"]
         if "precision" in metafunc.function.__name__:
             names = [b for b in names if SPECS[b].castable]
-        if "resumes" in metafunc.function.__name__:  # the backends of tests/backends/test_backends.py's RESUME
-            names = [b for b in names if b == "dp"]      # (dpmp, dpsigma: dp's code)
+        if "resumes" in metafunc.function.__name__:  # dp only: dpmp and dpsigma train with its code
+            names = [b for b in names if b == "dp"]
         if "compressed" in metafunc.function.__name__:  # deepmd backends whose descriptor `dp compress` tabulates
             names = [b for b in names if getattr(backends.get(b), "DESCRIPTOR", {}).get("type") in COMPRESSIBLE]
         metafunc.parametrize("backend", names, scope="session")

@@ -16,6 +16,7 @@ from ase.io import read
 
 from edlbench import backends
 from edlbench.backends import merge
+from edlbench.backends.deepmd import CHECKPOINT
 from edlbench.config import load_params
 from edlbench.evaluate import error_metrics, evaluate
 from edlbench.md import MDConfig, run_md
@@ -153,14 +154,11 @@ def test_sigma_aware_model_receives_the_cells_sigma(backend, trained, oracle_dat
         assert (abs(raw.get_potential_energy(probe) - energy) < 1e-9) == same, fparam
 
 
-#: trainings killed after their first checkpoint (long enough after it — 5 more checkpoints — that
-#: the kill lands while they still run), how that checkpoint is found, and the first log line of the
-#: resumed run with the step it started from, at least the first checkpoint's (a fresh start logs
-#: deepmd's batch 1). MACE's case ({"max_num_epochs": 6, "eval_interval": 1}, checkpoints/*_epoch-*.pt,
-#: "Loading checkpoint: …_epoch-N") passed in session 15 (RESULTS.md) and is left out of CI for time.
-RESUME = {
-    "dp": ({"training": {"numb_steps": 120, "save_freq": 20, "disp_freq": 10}}, "model.ckpt.pt", r"Batch\s+(\d+):", 20),
-}
+#: dp's training for the resume test: killed after its first checkpoint (step 20), with 5 more to go
+#: so that the kill lands while it still runs. MACE's case ({"max_num_epochs": 6, "eval_interval": 1},
+#: checkpoint checkpoints/*_epoch-*.pt, log line "Loading checkpoint: …_epoch-N") passed in session 15
+#: (RESULTS.md) and is left out of CI for time.
+RESUMED_TRAINING = {"training": {"numb_steps": 120, "save_freq": 20, "disp_freq": 10}}
 
 
 def test_killed_training_resumes_from_its_checkpoint(backend, oracle_data, tmp_path):
@@ -168,9 +166,8 @@ def test_killed_training_resumes_from_its_checkpoint(backend, oracle_data, tmp_p
     walltime limit does) after the package's first checkpoint, then run again in another output
     folder, the training continues from that checkpoint instead of step 0, finishes with a model,
     and its restart folder is gone."""
-    options, checkpoint, started, first_step = RESUME[backend]
     preset = load_params(Path(__file__).parents[2] / "params/test.yaml")["backends"][backend]
-    (tmp_path / "p.yaml").write_text(yaml.safe_dump({"backends": {backend: merge(preset, options)}}))
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({"backends": {backend: merge(preset, RESUMED_TRAINING)}}))
     restart = tmp_path / "restart"
 
     def train(out: str) -> subprocess.Popen:
@@ -183,7 +180,7 @@ def test_killed_training_resumes_from_its_checkpoint(backend, oracle_data, tmp_p
     while len(sizes) < 2 or sizes[-1] != sizes[-2] or not sizes[-1]:  # a checkpoint written completely
         assert first.poll() is None, f"training ended before its first checkpoint: {first.stderr.read()[-500:]}"
         time.sleep(0.3)
-        sizes.append(sum(p.stat().st_size for p in restart.glob(f"train-*/{checkpoint}") if p.exists()))
+        sizes.append(sum(p.stat().st_size for p in restart.glob(f"train-*/{CHECKPOINT}") if p.exists()))
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     assert not (tmp_path / "killed/model.json").exists()
@@ -193,6 +190,6 @@ def test_killed_training_resumes_from_its_checkpoint(backend, oracle_data, tmp_p
     model = backends.model_file(tmp_path / "retried")
     assert model.exists() and not any(restart.iterdir())
     log = (tmp_path / "retried/train.log").read_text()
-    step = re.search(started, log)
-    assert step and int(step.group(1)) >= first_step, log[-2000:]
+    step = re.search(r"Batch\s+(\d+):", log)  # deepmd's first progress line: batch 1 on a fresh start
+    assert step and int(step.group(1)) >= RESUMED_TRAINING["training"]["save_freq"], log[-2000:]
     print(f"{backend}: resumed at {step.group(0)!r}")
