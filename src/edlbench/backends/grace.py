@@ -7,6 +7,8 @@ backend's preset (``GRACE_1LAYER_latest``: one ACE layer, local, receptive field
 ``cutoff``, ``potential.kwargs``, ``fit``, …). gracemaker reads labels from extxyz calculator
 results, so the REF labels are moved there first. The model is the TensorFlow SavedModel
 ``seed/<seed>/final_model``; MD and evaluation use tensorpotential's ``TPCalculator``. Units: Å, eV.
+A training folder that already holds gracemaker's checkpoint (a killed task retried with
+``--restart-dir``) continues from it with ``gracemaker --restart-latest``, which restores the epoch.
 
 The local environment carries a CPU build of TensorFlow (containers/grace.in); the hpc profile's
 ``grace-cuda`` image the CUDA build of the same version. TensorFlow places the model on a visible
@@ -40,6 +42,9 @@ class Options:
     potential: Section = None
     fit: Section = None
     data: Section = None
+
+#: gracemaker's latest checkpoint in ``seed/<seed>/``, written every ``fit.checkpoint_freq`` epochs
+CHECKPOINT = "checkpoints/checkpoint.index"
 
 #: input.yaml defaults (a small Adam fit); the preset, data files and seed are set per run.
 BASE = {
@@ -78,7 +83,9 @@ def train(preset: str, train: Path, valid: Path, config: dict, workdir: Path, se
     (workdir / "input.yaml").write_text(yaml.safe_dump(merge(merge(BASE, run), config), sort_keys=False))
     log = workdir / "train.log"
     model = workdir / "seed" / str(seed) / "final_model"
-    run_logged("grace: training", [executable("gracemaker", "the 'grace' environment: make envs"), "input.yaml"], log, workdir, output=model / "saved_model.pb")
+    resume = ["--restart-latest"] if (workdir / "seed" / str(seed) / CHECKPOINT).exists() else []  # a killed training's latest checkpoint
+    run_logged("grace: training", [executable("gracemaker", "the 'grace' environment: make envs"), "input.yaml", *resume], log, workdir,
+               output=model / "saved_model.pb")
     return model
 
 
