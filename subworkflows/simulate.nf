@@ -4,8 +4,8 @@ include { settingsFor } from './settings'
 
 /*
  * The plan's MD runs (backend × training set × charge × replica, with the committee member it
- * names), each from the last frame of its charge state's reference replica; then the committee's force spread along each run of a
- * model with a committee, gathered as soon as that model's own members are trained.
+ * names), each from the last frame of its charge state's reference replica; then the uncertainty along each run of a model with
+ * a committee (force spread) or a γ of its own backend's (GRACE), gathered as soon as that model's own members are trained.
  */
 workflow SIMULATE {
     take:
@@ -24,19 +24,21 @@ workflow SIMULATE {
         .map { start_key, meta, model, start -> [meta, model, start] }
     MD(runs.combine(settingsFor(plan, 'md')))
 
-    committees = models.filter { meta, model -> meta.committee > 1 }
-        .map { meta, model -> [groupKey(meta.model, meta.committee), model] }
-        .groupTuple(sort: true)
-        .map { key, members -> [key.toString(), members] }
+    // the members of each model that gets an uncertainty (a committee's spread, the backend's own γ), in seed order: the run's own
+    // member (seed 0) first
+    uncertain = models.filter { meta, model -> meta.committee > 1 || meta.gamma }
+        .map { meta, model -> [groupKey(meta.model, meta.committee), [meta.seed, model]] }
+        .groupTuple()
+        .map { key, members -> [key.toString(), members.sort { it[0] }.collect { it[1] }] }
     trajectories = MD.out.trajectory.branch { meta, trajectory ->
-        committee: meta.committee > 1
-        single: true
+        uncertain: meta.committee > 1 || meta.gamma
+        plain: true
     }
-    UNCERTAINTY(trajectories.committee
+    UNCERTAINTY(trajectories.uncertain
         .map { meta, trajectory -> [meta.model, meta, trajectory] }
-        .combine(committees, by: 0)
+        .combine(uncertain, by: 0)
         .map { key, meta, trajectory, members -> [meta, trajectory, members] })
 
     emit:
-    trajectories = UNCERTAINTY.out.mix(trajectories.single)  // [meta, trajectory] per MD run
+    trajectories = UNCERTAINTY.out.mix(trajectories.plain)  // [meta, trajectory] per MD run
 }

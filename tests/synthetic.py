@@ -55,13 +55,14 @@ def columns(n_frames: int, heights: np.ndarray) -> np.ndarray:
     return np.concatenate([xy, (SLAB_TOP + heights)[..., None]], axis=-1)
 
 
-def profiles_ds(seed: int = 0, spread: float = np.nan) -> xr.Dataset:
+def profiles_ds(seed: int = 0, spread: float = np.nan, gamma: float = np.nan) -> xr.Dataset:
     """Profiles of a random synthetic trajectory (a finished run, no run coordinates yet) with
-    committee spread `spread` eV/Å."""
+    committee spread `spread` eV/Å and mean maximum γ `gamma` (a tenth of it the fraction above 1)."""
     rng = np.random.default_rng(seed)
     h = rng.uniform(2.0, 10.0, (20, 16))
     ds = equilibrated_profiles(frames(columns(20, h), rng.normal(size=(20, 16, 3))), ProfileConfig(layer_cutoff=4.0))
-    return ds.assign(status=((), np.int8(0)), status_step=((), -1), committee_spread=((), spread))
+    return ds.assign(status=((), np.int8(0)), status_step=((), -1), committee_spread=((), spread), gamma_max=((), gamma),
+                     gamma_above_1=((), gamma / 10))
 
 
 def errors_ds(model: str, train_set: str, seed: int, n_ion=(0, 2)) -> xr.Dataset:

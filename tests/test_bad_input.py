@@ -290,6 +290,10 @@ def test_cli_flags_checked_by_argparse(data, tmp_path, capsys):
                                         "--device", "gpu"]), "--device")
     assert_one_line_error(capsys, main(["uncertainty", str(data / "traj.nc"), "--backend", "dp", "--models", "a", "b",
                                         "--stride", "0"]), "--stride")
+    assert_one_line_error(capsys, main(["uncertainty", str(data / "traj.nc"), "--backend", "dp", "--models", str(data / "model")]),
+                          "--models", "two or more")
+    assert_one_line_error(capsys, main(["uncertainty", str(data / "traj.nc"), "--backend", "dp", "--models", str(data / "model"),
+                                        "--gamma"]), "--gamma", "no per-atom uncertainty")
     assert_one_line_error(capsys, main(["nosuchcommand"]), "nosuchcommand")
 
 

@@ -75,10 +75,13 @@ def test_aggregate_keeps_a_run_without_frames_beside_runs_with_frames(tmp_path):
     """A run that stopped before its first frame (empty_profiles) joins the others: same variables,
     all NaN, status unstable; the other runs' values are untouched by the outer join."""
     empty = empty_profiles(Frames(tmp_path / "t.nc", ["Au", "O", "H", "H", "Na"], np.empty((0, 5, 3)), np.empty((0, 3, 3)), None, {"ion": "Na"}))
-    assert set(empty.data_vars) == set(profiles_ds(1).data_vars) - {"status", "status_step", "committee_spread"}
+    uncertainty = {"committee_spread", "gamma_max", "gamma_above_1"}  # set by profiles_file from the trajectory
+    assert set(empty.data_vars) == set(profiles_ds(1).data_vars) - {"status", "status_step"} - uncertainty
     ok = run_coords(profiles_ds(1), "dp", "mixed", 0, 0.0, 0)
     empty = run_coords(empty, "dp", "mixed", 2, -49.4, 0)
-    empty["status"], empty["status_step"], empty["committee_spread"] = ((), np.int8(STATUS["unstable"])), ((), 20), ((), np.nan)
+    empty["status"], empty["status_step"] = ((), np.int8(STATUS["unstable"])), ((), 20)
+    for name in uncertainty:
+        empty[name] = ((), np.nan)
     files = [write(ok, tmp_path / "a.nc", "profiles"), write(empty, tmp_path / "b.nc", "profiles")]
     out = aggregate(files)
     np.testing.assert_allclose(out.dipole_acf.sel(model="dp", train_set="mixed", n_ion=0, lag=ok.lag), ok.dipole_acf)

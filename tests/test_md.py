@@ -14,7 +14,7 @@ from edlbench.md import MDConfig, run_md
 from edlbench.profiles import ProfileConfig, profiles_file
 from edlbench.reference.oracle import OracleCalculator, ReferenceConfig, run_reference_md
 from edlbench.trajectory import read_frames
-from edlbench.uncertainty import committee_spread, write_spread
+from edlbench.uncertainty import committee_spread, gamma_series, write_series
 
 CFG = BuildConfig(repeats=(3, 4), layers=3, gap=12.0, seed=4)
 
@@ -78,9 +78,9 @@ def test_run_unstable_before_its_first_frame_gives_nan_profiles(equilibrated, tm
     o = np.flatnonzero(atoms.symbols == "O")
     atoms.positions[o[1]] = atoms.positions[o[0]] + [0.3, 0.0, 0.0]
     run_md(atoms, OracleCalculator(), MDConfig(steps=20, stride=10), broken, tmp_path / "b.log", {}, progress=False)
-    index, *spread = committee_spread(broken, [OracleCalculator(), OracleCalculator()])  # the pipeline's UNCERTAINTY step
+    index, spread = committee_spread(broken, [OracleCalculator(), OracleCalculator()])  # the pipeline's UNCERTAINTY step
     assert len(index) == 0
-    write_spread(broken, tmp_path / "spread.nc", index, *spread, ["a", "b"])
+    write_series(broken, tmp_path / "spread.nc", index, spread, {})
     done = [xr.open_dataset(profiles_file(t, tmp_path / f"p{t.name}", ProfileConfig(), "oracle", "mixed", 0)) for t in (ok, tmp_path / "spread.nc")]
     assert set(done[0].data_vars) == set(done[1].data_vars)
     assert done[1].status.item() == STATUS["unstable"] and done[1].n_frames.item() == 0
@@ -143,3 +143,26 @@ def test_killed_run_continues_from_its_restart_point_as_if_never_stopped(equilib
     with netCDF4.Dataset(tmp_path / "ref.nc") as a, netCDF4.Dataset(tmp_path / "md.nc") as b:
         np.testing.assert_allclose(b["potential_energy"][:], a["potential_energy"][:], rtol=0, atol=1e-9)
     assert (tmp_path / "md.log").read_text() == (tmp_path / "ref.log").read_text()
+
+
+def test_gamma_series_reach_the_trajectory_and_the_profiles(equilibrated, tmp_path):
+    """A per-atom γ (here a made-up one: height / 5 Å, so atoms above 5 Å count as beyond the fence)
+    becomes per-frame max, mean, fraction above 1 and per-element series in the run's NetCDF, NaN on
+    frames not evaluated, and its frame means the profiles.nc scalars."""
+    traj = tmp_path / "md.nc"
+    run_md(equilibrated, OracleCalculator(), MDConfig(steps=60, stride=10), traj, tmp_path / "md.log", {}, progress=False)
+    index, series = gamma_series(traj, lambda atoms: atoms.positions[:, 2] / 5.0, "test γ", stride=2)
+    write_series(traj, tmp_path / "g.nc", index, series, {"gamma_kind": "test γ"})
+    frames = read_frames(traj)
+    z = frames.positions[:, :, 2] / 5.0
+    na = np.array(frames.symbols) == "Na"
+    with netCDF4.Dataset(tmp_path / "g.nc") as nc:
+        stored = {name: nc.variables[name][:].filled(np.nan) for name in ("gamma_max", "gamma_mean", "gamma_above_1", "gamma_max_Na", "gamma_mean_O")}
+        assert nc.gamma_kind == "test γ" and nc.variables["gamma_max"].units == "1"
+    np.testing.assert_allclose(stored["gamma_max"][index], z[index].max(axis=1))
+    np.testing.assert_allclose(stored["gamma_above_1"][index], (z[index] > 1).mean(axis=1))
+    np.testing.assert_allclose(stored["gamma_max_Na"][index], z[index][:, na].max(axis=1))
+    assert np.isnan(np.delete(stored["gamma_mean_O"], index)).all() and np.isfinite(stored["gamma_mean_O"][index]).all()
+    ds = xr.open_dataset(profiles_file(tmp_path / "g.nc", tmp_path / "p.nc", ProfileConfig(), "oracle", "mixed", 0))
+    assert ds.gamma_max.item() == pytest.approx(z[index].max(axis=1).mean())
+    assert ds.gamma_above_1.item() == pytest.approx((z[index] > 1).mean()) and np.isnan(ds.committee_spread.item())

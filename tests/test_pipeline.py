@@ -67,6 +67,9 @@ def test_pipeline_results(pipeline):
             assert np.isfinite(ds.rho_O.sel(**sel)).all(), sel
             spread = float(ds.committee_spread.sel(**sel))  # eV/Å: committees disagree, but not wildly
             assert (0.001 < spread < 10) if size[(run["backend"], run["train_set"])] > 1 else np.isnan(spread), (sel, spread)
+            gamma, above = float(ds.gamma_max.sel(**sel)), float(ds.gamma_above_1.sel(**sel))  # GRACE's own γ: a max over atoms is positive
+            assert (gamma > 0 and 0 <= above <= 1) if run["gamma"] else (np.isnan(gamma) and np.isnan(above)), (sel, gamma, above)
+    assert any(run["gamma"] for run in plan["md"]), "params/test.yaml should run a GRACE model, so its γ reaches the results"
     for run in plan["train"]:  # errors at every charge the model can be tested on, NaN elsewhere
         errors = ds.rmse_force.sel(model=run["backend"], train_set=run["train_set"], seed=run["seed"])
         tested = errors.sel(n_ion=run["test_charges"])
@@ -105,9 +108,9 @@ def test_stub_run_of_paper_plan(tmp_path):
 
 def expected_tasks(plan: dict) -> int:
     """PLAN; BUILD, REFERENCE_MD, PROFILES per reference run; DATASETS; TRAIN and EVALUATE per model;
-    MD and PROFILES per MD run, UNCERTAINTY per MD run of a committee; AGGREGATE; REPORT."""
+    MD and PROFILES per MD run, UNCERTAINTY per MD run of a committee or with a γ; AGGREGATE; REPORT."""
     size = committees(plan)
-    uncertainty = sum(size[(r["backend"], r["train_set"])] > 1 for r in plan["md"])
+    uncertainty = sum(size[(r["backend"], r["train_set"])] > 1 or r["gamma"] for r in plan["md"])
     return 1 + 3 * len(plan["reference"]) + 1 + 2 * len(plan["train"]) + 2 * len(plan["md"]) + uncertainty + 1 + 1
 
 

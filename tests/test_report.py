@@ -13,7 +13,7 @@ from edlbench.contract import run_coords, write
 from synthetic import errors_ds, profiles_ds
 
 MODELS = {"dp": ["mixed", "n0", "n2"], "mace": ["mixed", "n0", "n2"], "dpsigma": ["mixed"], "esen_oc25": ["pretrained"]}
-FIGURES = ["profiles_dp", "profiles_mace", "profiles_dpsigma", "profiles_esen_oc25", "cos_theta_layer1_vs_sigma", "rmse_matrix", "committee_spread"]
+FIGURES = ["profiles_dp", "profiles_mace", "profiles_dpsigma", "profiles_esen_oc25", "cos_theta_layer1_vs_sigma", "rmse_matrix", "uncertainty"]
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,8 @@ def results(tmp_path_factory):
             for n, sigma in ((0, 0.0), (2, -49.4)):
                 if t in ("none", "mixed", "pretrained", f"n{n}"):
                     seed += 1
-                    files.append(write(run_coords(profiles_ds(seed, 0.1 * seed if model == "dp" else np.nan), model, t, n, sigma, 0), out / f"{model}-{t}-{n}.nc", "profiles"))
+                    files.append(write(run_coords(profiles_ds(seed, 0.1 * seed if model == "dp" else np.nan,
+                                                                   0.5 + 0.1 * seed if model == "mace" else np.nan), model, t, n, sigma, 0), out / f"{model}-{t}-{n}.nc", "profiles"))
     for model, train_sets in MODELS.items():
         for t in train_sets:
             files.append(write(errors_ds(model, t, 0, (0,) if t == "n0" else (0, 2)), out / f"e-{model}-{t}.nc", "errors"))

@@ -162,14 +162,35 @@ def _md(args: argparse.Namespace) -> None:
 
 
 def _uncertainty(args: argparse.Namespace) -> None:
-    from edlbench import backends
-    from edlbench.uncertainty import committee_spread, write_spread
+    import numpy as np
 
+    from edlbench import backends
+    from edlbench.uncertainty import committee_spread, gamma_series, write_series
+
+    def mean(values: np.ndarray) -> float:  # over frames; NaN for a run unstable before its first frame
+        return float(values.mean()) if len(values) else float("nan")
+
+    kind = backends.SPECS[args.backend].gamma
+    if args.gamma and kind is None:
+        raise InputError(f"--gamma: backend {args.backend!r} has no per-atom uncertainty of its own")
+    if len(args.models) < 2 and not args.gamma:
+        raise InputError(f"--models: a committee spread needs two or more models (got {len(args.models)}); --gamma gives a "
+                         "backend's own per-atom uncertainty from one")
     files = [backends.model_file(m) for m in args.models]
-    index, dev_max, dev_mean = committee_spread(args.trajectory, [backends.calculator(args.backend, f, args.device) for f in files], args.stride)
+    index, series, attrs, summary = None, {}, {}, []
+    if len(files) > 1:
+        index, spread = committee_spread(args.trajectory, [backends.calculator(args.backend, f, args.device) for f in files], args.stride)
+        series |= spread
+        attrs["committee"] = json.dumps([str(f) for f in files])
+        summary.append(f"committee of {len(files)}, mean max force deviation {mean(spread['force_deviation_max'][0]):.3f} eV/Å")
+    if args.gamma:
+        index, gamma = gamma_series(args.trajectory, backends.gamma(args.backend, files[0], args.device), kind, args.stride)
+        series |= gamma
+        attrs["gamma_model"], attrs["gamma_kind"] = str(files[0]), kind
+        summary.append(f"{kind} of {files[0]}: mean max γ {mean(gamma['gamma_max'][0]):.2f}")
     output = args.output or args.trajectory
-    write_spread(args.trajectory, output, index, dev_max, dev_mean, [str(f) for f in files])
-    print(f"{output}: committee of {len(files)}, mean max force deviation {dev_max.mean():.3f} eV/Å")
+    write_series(args.trajectory, output, index, series, attrs)
+    print(f"{output}: {'; '.join(summary)}")
 
 
 def _aggregate(args: argparse.Namespace) -> None:
@@ -329,10 +350,12 @@ def parser() -> argparse.ArgumentParser:
                                                      "run's key here (a retry in another folder continues it; default: the output folder)")
     c.add_argument("-o", "--outdir", type=Path, default=Path("md"))
 
-    c = command("uncertainty", _uncertainty, "committee force spread along an MD trajectory, written into its NetCDF")
+    c = command("uncertainty", _uncertainty, "committee force spread and the backend's own γ along an MD trajectory, written into its NetCDF")
     c.add_argument("trajectory", type=Path, help="trajectory.nc from `edlbench md`")
     c.add_argument("--backend", required=True, choices=backend_names, metavar="BACKEND", help=f"one of: {', '.join(backend_names)}")
-    c.add_argument("--models", type=Path, nargs="+", required=True, help="committee: model folders or files (two or more)")
+    c.add_argument("--models", type=Path, nargs="+", required=True, help="model folders or files: the run's own model first (its γ with --gamma), then the rest "
+                   "of its committee (two or more: the force spread)")
+    c.add_argument("--gamma", action="store_true", help="also the backend's own per-atom extrapolation grade γ of the first model")
     c.add_argument("--stride", type=count(1), default=1, help="every k-th frame (others get NaN)")
     device(c)
     c.add_argument("-o", "--output", type=Path, help="output trajectory (default: update TRAJECTORY in place, atomically)")

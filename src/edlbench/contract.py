@@ -57,6 +57,8 @@ PROFILE_VARS: Spec = {
     "n_frames": ("1", "number of analysed frames"),
     "time_ps": ("ps", "analysed trajectory length"),
     "committee_spread": ("eV angstrom-1", "mean over frames of the maximum committee force deviation (NaN: no committee)"),
+    "gamma_max": ("1", "mean over frames of the maximum per-atom extrapolation grade gamma of the run's model (NaN: none)"),
+    "gamma_above_1": ("1", "mean over frames of the fraction of atoms with gamma above 1, the training data's fence (NaN: no gamma)"),
     "status": ("1", "run status"),
     "status_step": ("1", "MD step at which the run stopped (-1: ran to the end)"),
     "cos_theta_layer1_sem": ("1", "standard error of cos_theta_layer1: std * sqrt(g/N) of its per-frame series"),

@@ -87,8 +87,8 @@ def make_plan(params_path: str | Path, seed: int = 1, imported: bool = False) ->
     """The run matrix of a params file, as records main.nf passes along as each task's ``meta``:
     ``reference`` (charge state × replica, with the seeds of its build and MD), ``train`` (backend ×
     train_set × committee member, with its test sets), ``md`` (backend × train_set × charge ×
-    replica, run with committee member 0), each naming its environment, committee size and output
-    ``id``; plus the per-step ``settings`` and the backends ``skipped``. `imported`: the reference
+    replica, run with committee member 0), each naming its environment, committee size, whether
+    its backend gives its own γ, and output ``id``; plus the per-step ``settings`` and the backends ``skipped``. `imported`: the reference
     is the user's DFT frames (``--dft``), which allows one replica."""
     params = load_params(params_path)
     where = params["_path"]
@@ -109,15 +109,16 @@ def make_plan(params_path: str | Path, seed: int = 1, imported: bool = False) ->
     chosen = [b for b in enabled if b not in skipped]
     sets = {b: ["pretrained"] if spec[b].pretrained else _train_sets(where, b, pipeline[b].train_sets, train_sets) for b in chosen}
     committee = {b: 1 if spec[b].pretrained else pipeline[b].committee for b in chosen}
+    gamma = {b: spec[b].gamma is not None and enabled[b].get("gamma", True) for b in chosen}  # the backend's own γ, unless switched off
     reference = [{"id": f"reference-n{n}-r{r}", "role": "reference", "backend": "reference", "env": "core", "train_set": "none",
                   "charge": f"n{n}", "n_ion": n, "replica": r, "seed": seed + 100 * r, "build_seed": build.seed + 100 * r}
                  for n in charges for r in range(k_ref)]
     train = [{"id": f"{b}-{t}-seed{s}", "role": "member", "backend": b, "env": spec[b].env, "train_set": t, "seed": s,
-              "model": f"{b}/{t}", "committee": committee[b], "test_charges": covered(t, charges),
+              "model": f"{b}/{t}", "committee": committee[b], "gamma": gamma[b], "test_charges": covered(t, charges),
               "test_sets": [f"test/n{n}.extxyz" for n in covered(t, charges)]}
              for b in chosen for t in sets[b] for s in range(committee[b])]
     md = [{"id": f"{b}-{t}-n{n}-r{r}", "role": "md", "backend": b, "env": spec[b].env, "train_set": t, "seed": 0,
-           "model": f"{b}/{t}", "committee": committee[b], "charge": f"n{n}", "n_ion": n, "replica": r,
+           "model": f"{b}/{t}", "committee": committee[b], "gamma": gamma[b], "charge": f"n{n}", "n_ion": n, "replica": r,
            "md_seed": sections["md"].seed + r}
           for b in chosen for t in sets[b] for n in md_charges(t, charges, pipeline[b].cross_charge_md) for r in range(k_md)]
     return {"charges": charges, "train_sets": train_sets, "backends": chosen, "replicas": {"reference": k_ref, "md": k_md},

@@ -53,7 +53,7 @@ from edlbench.geometry import IONS, METALS, check_slab_cell, lateral_area, metal
 from edlbench.interface import heights, surface_planes, water_hydrogens
 from edlbench.statistics import analyse, equilibration
 from edlbench.trajectory import Frames, read_frames
-from edlbench.uncertainty import read_spread
+from edlbench.uncertainty import read_series
 
 M_O, M_H = atomic_masses[8], atomic_masses[1]
 M_WATER = M_O + 2 * M_H  # g/mol
@@ -329,6 +329,10 @@ def empty_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr.D
     return ds
 
 
+#: profiles.nc's uncertainty scalar -> the per-frame series of the trajectory it is the mean of
+UNCERTAINTY = {"committee_spread": "force_deviation_max", "gamma_max": "gamma_max", "gamma_above_1": "gamma_above_1"}
+
+
 def profiles_file(trajectory: str | Path, output: str | Path, cfg: ProfileConfig, model: str,
                   train_set: str, seed: int, start: int = 0, stride: int = 1, params: dict | None = None,
                   replica: int = 0) -> Path:
@@ -341,7 +345,8 @@ def profiles_file(trajectory: str | Path, output: str | Path, cfg: ProfileConfig
     sigma = surface_charge(n_ion, lateral_area(frames.cells[0])) if len(frames) else frames.info["sigma"]
     ds["status"] = ((), np.int8(STATUS[frames.info.get("status", "ok")]))
     ds["status_step"] = ((), int(frames.info.get("status_step", -1)))
-    spread = read_spread(Path(trajectory), start, stride)
-    ds["committee_spread"] = ((), float(np.nanmean(spread)) if spread is not None and np.isfinite(spread).any() else np.nan)
+    for name, series in UNCERTAINTY.items():  # NaN: not computed for this run (no committee, no γ of its own)
+        values = read_series(Path(trajectory), series, start, stride)
+        ds[name] = ((), float(np.nanmean(values)) if values is not None and np.isfinite(values).any() else np.nan)
     ds = run_coords(ds, model, train_set, n_ion, sigma, seed, replica)
     return write(ds, output, "profiles", params={"profiles": asdict(cfg), **(params or {})}, seed=seed)

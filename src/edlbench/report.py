@@ -161,20 +161,29 @@ def plot_rmse_matrix(ds: xr.Dataset, outdir: Path) -> str:
     return _save(fig, outdir, "rmse_matrix")
 
 
-def plot_committee_spread(ds: xr.Dataset, outdir: Path) -> str:
-    """Mean maximum committee force deviation along MD against σ (mixed and charge-specific)."""
-    fig, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
-    for i, model in enumerate(models(ds)):
-        for v, da in variants(ds, "committee_spread", model).items():
-            if np.isfinite(da).any():
-                ax.plot(ds.sigma, da, marker="o", color=f"C{i}", ls=STYLE[v].get("ls", "-"), label=f"{model} ({v})")
-    if not ax.lines:
-        ax.text(0.5, 0.5, "no committees in this run (committee: 1)", ha="center", va="center", transform=ax.transAxes)
-    else:
+#: uncertainty panels: variable, y label, what an empty panel says
+UNCERTAINTY_PANELS = (("committee_spread", "committee force spread, frame mean (eV/Å)", "no committees in this run (committee: 1)"),
+                      ("gamma_max", "max γ over atoms, frame mean (grace_uq)", "no model with its own γ in this run"))
+
+
+def plot_uncertainty(ds: xr.Dataset, outdir: Path) -> str:
+    """Along each model's MD against σ: the mean maximum committee force deviation, and the mean
+    maximum of the backend's own per-atom γ (1, dashed: the training atoms' outlier fence)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    for ax, (name, label, empty) in zip(axes, UNCERTAINTY_PANELS):
+        ax.set_xlabel(SIGMA_LABEL)
+        ax.set_ylabel(label)
+        for i, model in enumerate(models(ds)):
+            for v, da in variants(ds, name, model).items() if name in ds else ():
+                if np.isfinite(da).any():
+                    ax.plot(ds.sigma, da, marker="o", color=f"C{i}", ls=STYLE[v].get("ls", "-"), label=f"{model} ({v})")
+        if not ax.lines:
+            ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
+            continue
+        if name == "gamma_max":
+            ax.axhline(1.0, color="k", ls=":", lw=1, label="γ = 1: training fence")
         ax.legend(fontsize=8)
-    ax.set_xlabel(SIGMA_LABEL)
-    ax.set_ylabel("committee spread (eV/Å)")
-    return _save(fig, outdir, "committee_spread")
+    return _save(fig, outdir, "uncertainty")
 
 
 def _fmt(mean: float, err: float | None = None) -> str:
@@ -432,8 +441,12 @@ def _write_report(ds: xr.Dataset, results: Path, outdir: Path, tolerance: float)
         sections[1].figures.append(plot_layer1_orientation(ds, outdir))
         if "rmse_force_committee" in ds:
             sections[3].figures.append(plot_rmse_matrix(ds, outdir))
-        if "committee_spread" in ds:
-            sections.append(Section("Model uncertainty", ["Committee force spread along each model's MD."], figures=[plot_committee_spread(ds, outdir)]))
+        if "committee_spread" in ds or "gamma_max" in ds:
+            sections.append(Section("Model uncertainty", [
+                "Along each model's MD, averaged over frames: the committee's force spread (maximum over atoms), and, for GRACE, "
+                "the maximum over atoms of grace_uq's γ of the model that ran it — a distance of each atom's descriptor from the "
+                "model's training atoms, 1 at their outlier fence (median + 3 × 1.4826 × MAD). γ sees local environments only: "
+                "a wrong σ in environments that look alike locally stays invisible to it."], figures=[plot_uncertainty(ds, outdir)]))
     else:
         sections.append(Section("Reference only", ["No MLIP in this run: the reference's orientation against σ."], figures=[plot_layer1_orientation(ds, outdir)]))
         sections.append(convergence_section(ds))

@@ -21,7 +21,7 @@ from edlbench.config import load_params
 from edlbench.evaluate import error_metrics, evaluate
 from edlbench.md import MDConfig, run_md
 from edlbench.trajectory import read_frames
-from edlbench.uncertainty import committee_spread, write_spread
+from edlbench.uncertainty import committee_spread, write_series
 
 
 @pytest.mark.accuracy
@@ -93,12 +93,13 @@ def test_md_broken_start_is_unstable(backend, trained, oracle_data, tmp_path):
 def test_committee_spread_zero_for_identical_models_positive_for_seeds(backend, trained, md_run, tmp_path):
     traj = md_run[1]
     module = backends.get(backend)
-    _, same, _ = committee_spread(traj, [module.calculator(trained[0]), module.calculator(trained[0])], stride=5)
-    index, dev_max, dev_mean = committee_spread(traj, [module.calculator(m) for m in trained], stride=5)
+    same = committee_spread(traj, [module.calculator(trained[0]), module.calculator(trained[0])], stride=5)[1]["force_deviation_max"][0]
+    index, spread = committee_spread(traj, [module.calculator(m) for m in trained], stride=5)
+    dev_max, dev_mean = spread["force_deviation_max"][0], spread["force_deviation_mean"][0]
     assert np.all(same < 1e-5), same  # float32 models: rounding of O(1 eV/Å) forces; float64: ~1e-15
     assert np.all(dev_max > 0.01) and np.all(dev_max >= dev_mean), (dev_max, dev_mean)
     out = tmp_path / "u.nc"
-    write_spread(traj, out, index, dev_max, dev_mean, [str(m) for m in trained])
+    write_series(traj, out, index, spread, {})
     import netCDF4
 
     with netCDF4.Dataset(out) as nc:
@@ -194,3 +195,36 @@ def test_killed_training_resumes_from_its_checkpoint(backend, oracle_data, tmp_p
     step = re.search(r"Batch\s+(\d+):", log)  # deepmd's first progress line: batch 1 on a fresh start
     assert step and int(step.group(1)) >= RESUMED_TRAINING["training"]["save_freq"], log[-2000:]
     print(f"{backend}: resumed at {step.group(0)!r}")
+
+
+def test_gamma_rises_off_the_training_domain_only(backend, trained, oracle_data, tmp_path):
+    """The backend's own per-atom γ of the STURDY model: the in-domain bound is its maximum over
+    the model's own training frames (γ = 1 is an outlier fence, not a maximum: a CI-size GRACE-1L
+    has 2 % of training atoms above it and none above 2); two waters pushed to an O–O distance of
+    1.6 Å (never sampled: the oracle's O–O contact is ≥ 2.4 Å) lie far above that bound (there:
+    in two runs here the pair at γ 4–5 and 66, the training frames at most 1.45 and 2.89: RESULTS.md). A missing or damaged γ model is one InputError line."""
+    import shutil
+
+    from edlbench.backends.grace import GAMMA_MODEL  # GRACE's are the backends with a γ
+    from edlbench.errors import InputError
+
+    gamma = backends.gamma(backend, trained[0], "cpu")
+    frames = read(oracle_data / "datasets/n2/train.extxyz", ":")
+    bound = max(float(gamma(atoms).max()) for atoms in frames)
+    squeezed = frames[0].copy()
+    o = [i for i, s in enumerate(squeezed.get_chemical_symbols()) if s == "O"][:2]
+    v = squeezed.get_distance(o[0], o[1], mic=True, vector=True)
+    squeezed.positions[o[1]] -= v * (1 - 1.6 / np.linalg.norm(v))
+    squeezed_gamma = gamma(squeezed)
+    print(f"{backend}: γ max on training frames {bound:.2f}, on the squeezed pair {squeezed_gamma[o].round(1)}")
+    assert squeezed_gamma[o].max() > bound, (bound, squeezed_gamma[o])
+    copy = tmp_path / "model"
+    shutil.copytree(trained[0].parent, copy, symlinks=True)
+    damaged = copy / GAMMA_MODEL / "saved_model.pb"
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    with pytest.raises(InputError, match="cannot load the γ model") as exc:
+        backends.gamma(backend, copy / trained[0].name)
+    assert "\n" not in str(exc.value)
+    shutil.rmtree(damaged.parent)
+    with pytest.raises(InputError, match="no γ model"):
+        backends.gamma(backend, copy / trained[0].name)

@@ -10,6 +10,9 @@ core installs and runs without any ML package:
   was trained in; `device` is "auto" (CUDA when a GPU is visible, else CPU), "cpu" or "cuda". A
   backend whose package can run a model in another precision (``castable``) also takes
   ``precision`` ("float32"/"float64"; ``md.precision`` sets it for MD).
+- optionally ``gamma(model, device) -> Callable[[Atoms], ndarray]``: the package's own per-atom
+  extrapolation grade γ of one model (dimensionless, 1 = edge of the training domain), for a backend
+  whose spec names it (``gamma``); every backend's committee gives the force spread.
 
 ``SPECS`` holds one :class:`BackendSpec` per backend: module, environment (``.venvs/<env>``,
 ``containers/<env>.def``), locality and receptive field, recorded packages, training command.
@@ -49,6 +52,7 @@ class BackendSpec:
     trainer: str | None  #: the package's own training command (None: pretrained, no fitting)
     castable: bool = False  #: its calculator can run a model in another precision than it was trained in
     framework: str = "torch"  #: "torch" or "tensorflow": which one says whether a GPU is visible
+    gamma: str | None = None  #: the package's own per-atom extrapolation grade γ, as the report names it (None: none)
 
     @property
     def pretrained(self) -> bool:
@@ -59,6 +63,7 @@ class BackendSpec:
 
 _DEEPMD = ("deepmd-kit", "torch")
 _GRACE = ("tensorpotential", "python-ace", "tensorflow-cpu")
+_GMM = "GMM γ (grace_uq)"
 _FAIRCHEM = ("fairchem-core", "torch")
 #: backend name -> its spec
 SPECS: dict[str, BackendSpec] = {
@@ -66,9 +71,10 @@ SPECS: dict[str, BackendSpec] = {
     "dpmp": BackendSpec("edlbench.backends.dpmp", "deepmd", "message passing", "18 Å (3 × 6 Å)", _DEEPMD, "dp"),
     "dpsigma": BackendSpec("edlbench.backends.dpsigma", "deepmd", "local + σ input", "6 Å (r_c)", _DEEPMD, "dp"),
     "mace": BackendSpec("edlbench.backends.mace", "mace", "message passing", "10 Å (2 × 5 Å)", ("mace-torch", "torch"), "mace_run_train", castable=True),
-    "grace1l": BackendSpec("edlbench.backends.grace1l", "grace", "local", "5 Å (r_c)", _GRACE, "gracemaker", framework="tensorflow"),
+    "grace1l": BackendSpec("edlbench.backends.grace1l", "grace", "local", "5 Å (r_c)", _GRACE, "gracemaker", framework="tensorflow",
+                           gamma=_GMM),
     "grace2l": BackendSpec("edlbench.backends.grace2l", "grace", "message passing", "10 Å (2 × 5 Å)", _GRACE, "gracemaker",
-                           framework="tensorflow"),
+                           framework="tensorflow", gamma=_GMM),
     "esen": BackendSpec("edlbench.backends.esen", "fairchem", "message passing", "12 Å (2 × 6 Å)", _FAIRCHEM, "fairchem", castable=True),
     "esen_oc25": BackendSpec("edlbench.backends.esen_oc25", "fairchem", "message passing (OC25, zero-shot)", "checkpoint's", _FAIRCHEM, None,
                              castable=True),
@@ -165,6 +171,18 @@ def calculator(name: str, model: Path, device: str = "auto", precision: str = "t
         raise
     except Exception as exc:  # the packages raise many types for a file they cannot load
         raise InputError(f"{path}: {name} cannot load this model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+
+def gamma(name: str, model: Path, device: str = "auto"):
+    """Backend `name`'s per-atom γ of a trained `model` (a function of ase.Atoms), or a one-line
+    InputError for a backend without one."""
+    if SPECS[name].gamma is None:
+        raise InputError(f"backend {name!r} has no per-atom uncertainty of its own (a committee of two or more models gives the force spread)")
+    env = SPECS[name].env
+    try:
+        return get(name).gamma(model_file(model), resolve_device(name, device))
+    except ImportError as exc:
+        raise InputError(f"backend {name!r} needs the '{env}' environment (.venvs/{env}, make envs): {exc}") from None
 
 
 def resolve_device(name: str, device: str) -> str:

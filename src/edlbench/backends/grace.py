@@ -10,24 +10,36 @@ results, so the REF labels are moved there first. The model is the TensorFlow Sa
 A training folder that already holds gracemaker's checkpoint (a killed task retried with
 ``--restart-dir``) continues from it with ``gracemaker --restart-latest``, which restores the epoch.
 
+Uncertainty without a committee: after training, tensorpotential's ``grace_uq build`` fits a
+Gaussian mixture to the model's descriptors of the exact training split gracemaker saved
+(``seed/<seed>/training_set.pkl.gz``) and exports ``seed/<seed>/uq/saved_model``, the model with a
+γ signature. :func:`gamma` evaluates it: per atom, a Mahalanobis distance in that mixture, scaled
+per cluster so that γ = 1 sits at the training atoms' robust outlier fence (median +
+3 × 1.4826 × MAD); on the CI-size model 2 % of training atoms lie above 1 and none above 2
+(RESULTS.md). An element with fewer atoms than the descriptor has dimensions (Na⁺ in small data
+sets) gets one cluster, regularised, and the element-wide threshold. ``gamma: false`` skips the
+build (≈ 100 s on 2 cores at CI size).
+
 The local environment carries a CPU build of TensorFlow (containers/grace.in); the hpc profile's
 ``grace-cuda`` image the CUDA build of the same version. TensorFlow places the model on a visible
-GPU itself, so ``device`` is only checked (:func:`edlbench.backends.resolve_device`). GRACE-1L/2L cannot be exported to
-pyace's format (only the GRACE-FS preset can), so this backend's uncertainty is the committee
-spread, as for the others.
+GPU itself, so ``device`` is only checked (:func:`edlbench.backends.resolve_device`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import yaml
+from ase import Atoms
 from pydantic import Field
 
 from edlbench.backends import merge, run_logged
 from edlbench.config import settings
+from edlbench.errors import InputError
 from edlbench.processes import executable
 
 Section = Annotated[dict[str, Any] | None, Field(description="deep-merged into the same section of gracemaker's input.yaml")]
@@ -42,14 +54,17 @@ class Options:
     potential: Section = None
     fit: Section = None
     data: Section = None
+    gamma: Annotated[bool, Field(description="build grace_uq's γ model after training (uncertainty without a committee)")] = True
 
 #: gracemaker's latest checkpoint in ``seed/<seed>/``, written every ``fit.checkpoint_freq`` epochs
 CHECKPOINT = "checkpoints/checkpoint.index"
+#: the model with grace_uq's γ signature, beside ``final_model`` in ``seed/<seed>/``
+GAMMA_MODEL = "uq/saved_model"
 
 #: input.yaml defaults (a small Adam fit); the preset, data files and seed are set per run.
 BASE = {
     "cutoff": 5.0,
-    "data": {"reference_energy": "auto", "save_dataset": False},
+    "data": {"reference_energy": "auto", "save_dataset": True},  # training_set.pkl.gz: grace_uq's input
     "potential": {"kwargs": {}, "scale": True, "param_dtype": "float64"},
     "fit": {
         "loss": {"energy": {"weight": 1.0, "type": "huber", "delta": 0.01},
@@ -70,7 +85,8 @@ BASE = {
 
 
 def train(preset: str, train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
-    """gracemaker on `train`/`valid` with `preset`; returns the SavedModel folder."""
+    """gracemaker on `train`/`valid` with `preset`, then (unless ``gamma: false``) grace_uq's γ
+    model; returns the SavedModel folder."""
     from ase.io import write
 
     from edlbench.dataset import read_as_calculator_results
@@ -79,6 +95,8 @@ def train(preset: str, train: Path, valid: Path, config: dict, workdir: Path, se
     workdir.mkdir(parents=True, exist_ok=True)
     for name, src in (("train", train), ("valid", valid)):
         write(workdir / f"{name}.extxyz", read_as_calculator_results(src), format="extxyz")
+    config = dict(config)
+    build_gamma = config.pop("gamma", True)
     run = {"seed": seed, "potential": {"preset": preset}, "data": {"filename": "train.extxyz", "test_filename": "valid.extxyz"}}
     (workdir / "input.yaml").write_text(yaml.safe_dump(merge(merge(BASE, run), config), sort_keys=False))
     log = workdir / "train.log"
@@ -86,6 +104,12 @@ def train(preset: str, train: Path, valid: Path, config: dict, workdir: Path, se
     resume = ["--restart-latest"] if (workdir / "seed" / str(seed) / CHECKPOINT).exists() else []  # a killed training's latest checkpoint
     run_logged("grace: training", [executable("gracemaker", "the 'grace' environment: make envs"), "input.yaml", *resume], log, workdir,
                output=model / "saved_model.pb")
+    if build_gamma:
+        folder = model.parent
+        threads = os.environ.get("OMP_NUM_THREADS", "auto")  # edlbench --threads: the task's share of the node
+        run_logged("grace: γ model", [executable("grace_uq", "the 'grace' environment: make envs"), "build", "--n-workers", "1",
+                                     "--threads-per-worker", threads, "--artifact-path", "uq/gmm_artifacts.npz"],
+                   log, folder, output=folder / GAMMA_MODEL / "saved_model.pb")
     return model
 
 
@@ -95,3 +119,27 @@ def calculator(model: Path, device: str = "auto"):
     from tensorpotential.calculator import TPCalculator
 
     return TPCalculator(model=str(model))
+
+
+def gamma(model: Path, device: str = "auto") -> Callable[[Atoms], np.ndarray]:
+    """Per-atom γ (dimensionless; 1 = the training atoms' outlier fence) of structures, from the γ
+    model grace_uq exported beside `model`; a missing or unreadable one is one InputError line."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tensorpotential.calculator import TPCalculator
+
+    path = Path(model).parent / GAMMA_MODEL
+    if not (path / "saved_model.pb").is_file():
+        raise InputError(f"{path}: no γ model beside {model} (trained with gamma: false, or the training was interrupted)")
+    try:
+        calc = TPCalculator(model=str(path))
+        calc.enable_uq("gamma_only")
+    except Exception as exc:  # TensorFlow raises many types for a damaged SavedModel
+        raise InputError(f"{path}: cannot load the γ model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+    def per_atom(atoms: Atoms) -> np.ndarray:
+        atoms = atoms.copy()
+        atoms.calc = calc
+        atoms.get_potential_energy()
+        return np.asarray(calc.results["gamma"], float)
+
+    return per_atom

@@ -15,4 +15,5 @@ def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> P
 
 
 calculator = grace.calculator
+gamma = grace.gamma
 Options = grace.Options
