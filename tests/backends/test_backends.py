@@ -159,7 +159,9 @@ def test_sigma_aware_model_receives_the_cells_sigma(backend, trained, oracle_dat
 #: so that the kill lands while it still runs. MACE's case ({"max_num_epochs": 6, "eval_interval": 1},
 #: checkpoint checkpoints/*_epoch-*.pt, log line "Loading checkpoint: …_epoch-N") passed in session 15
 #: (RESULTS.md) and is left out of CI for time, as is GRACE-1L's ({"fit": {"maxiter": 30, "checkpoint_freq": 5}},
-#: checkpoint seed/*/checkpoints/checkpoint.index, first log line after the kill "Iteration #6/30"; 135 s, session 16).
+#: checkpoint seed/*/checkpoints/checkpoint.index, first log line after the kill "Iteration #6/30"; 135 s, session 16) and
+#: eSEN's ({"steps": 60, "checkpoint_every": 10}, checkpoint run/checkpoints/step_*/.metadata, log lines after the kill
+#: "Done loading checkpoint from …/step_10", first "'train/step': 10"; 118 s, session 17).
 RESUMED_TRAINING = {"training": {"numb_steps": 120, "save_freq": 20, "disp_freq": 10}}
 
 

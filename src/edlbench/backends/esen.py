@@ -9,7 +9,11 @@ the force RMS normaliser and per-element linear energy references). The wheel sh
 configs, so :func:`training_config` writes the whole run (model, tasks, loaders, optimiser) from
 :data:`DEFAULTS`, deep-merged with ``backends.esen`` of the params file (keys: ``backbone`` →
 eSCNMDBackbone kwargs, ``steps``, ``lr``, ``max_atoms``, ``ema_decay``, ``energy_coefficient``,
-``force_coefficient``, ``task``). Stress is not regressed (no stress labels). The model is fairchem's
+``force_coefficient``, ``task``, ``checkpoint_every``). Stress is not regressed (no stress labels).
+A training folder that already holds a complete checkpoint of fairchem's (a killed task retried with
+``--restart-dir``) continues from the latest with ``fairchem -c run/checkpoints/step_N/resume.yaml``,
+the resume config fairchem writes beside each checkpoint; the LMDB data are built once (under a
+temporary name, then renamed), so a retry reads the same frames. The model is fairchem's
 inference checkpoint ``run/checkpoints/final/inference_ckpt.pt``, loaded offline like any local
 checkpoint (see :mod:`edlbench.backends.esen_oc25` for the pretrained OC25 model). Units: Å, eV.
 """
@@ -38,6 +42,7 @@ DEFAULTS = {
     "ema_decay": 0.99,
     "energy_coefficient": 20.0,
     "force_coefficient": 2.0,
+    "checkpoint_every": 500,  # steps; a retried training resumes from the latest (at most `steps`)
 }
 
 
@@ -54,6 +59,7 @@ class Options:
     ema_decay: Annotated[float | None, Field(ge=0, lt=1)] = None
     energy_coefficient: Annotated[float | None, Field(ge=0)] = None
     force_coefficient: Annotated[float | None, Field(ge=0)] = None
+    checkpoint_every: Annotated[int | None, Field(ge=1, description="optimizer steps between the checkpoints a retry resumes from")] = None
 
 
 def _tasks(task: str, force_rms: float, elem_refs: list[float]) -> list[dict]:
@@ -119,23 +125,38 @@ def training_config(options: dict, train_db: Path, valid_db: Path, force_rms: fl
             },
             "max_epochs": None, "max_steps": steps, "evaluate_every_n_steps": steps,
             "callbacks": [{"_target_": "fairchem.core.components.callbacks.TrainCheckpointCallback",
-                           "checkpoint_every_n_steps": steps, "max_saved_checkpoints": 1}],
+                           "checkpoint_every_n_steps": min(options["checkpoint_every"], steps), "max_saved_checkpoints": 1}],
         },
     }
 
 
 def _lmdb(extxyz: Path, outdir: Path) -> Path:
-    """An extxyz set as fairchem's ASE-LMDB (labels as calculator results), via fairchem's helper."""
+    """An extxyz set as fairchem's ASE-LMDB (labels as calculator results), via fairchem's helper;
+    built under a temporary name and renamed, and kept when it exists (fairchem's helper appends
+    to an existing database, and a resumed training must read the frames it started with)."""
+    import shutil
+
     from ase.io import write
     from fairchem.core.scripts.create_finetune_dataset import launch_processing
 
     from edlbench.dataset import read_as_calculator_results
 
-    raw = outdir.with_name(outdir.name + "_extxyz")
+    if outdir.is_dir():
+        return outdir
+    raw, partial = outdir.with_name(outdir.name + "_extxyz"), outdir.with_name(outdir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
     raw.mkdir(parents=True, exist_ok=True)
     write(raw / "frames.extxyz", read_as_calculator_results(extxyz), format="extxyz")
-    launch_processing(str(raw), outdir, 1)
+    launch_processing(str(raw), partial, 1)
+    partial.rename(outdir)
     return outdir
+
+
+def latest_checkpoint(run: Path) -> Path | None:
+    """The latest complete training checkpoint ``checkpoints/step_N`` of a fairchem run folder
+    (complete: torch.distributed.checkpoint writes ``.metadata`` last), or None."""
+    done = [d for d in (run / "checkpoints").glob("step_*") if (d / ".metadata").is_file() and (d / "resume.yaml").is_file()]
+    return max(done, key=lambda d: int(d.name.split("_")[1]), default=None)
 
 
 
@@ -153,7 +174,9 @@ def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> P
     log = workdir / "train.log"
     env = {**os.environ, "WANDB_MODE": "disabled", "HF_HUB_OFFLINE": "1"}
     model = workdir / "run" / "checkpoints" / "final" / "inference_ckpt.pt"
-    run_logged("esen: training", [executable("fairchem", "the 'fairchem' environment: make envs"), "-c", "config.yaml"], log, workdir, env, output=model)
+    resume = latest_checkpoint(workdir / "run")  # a killed training's
+    config_file = str(resume / "resume.yaml") if resume else "config.yaml"
+    run_logged("esen: training", [executable("fairchem", "the 'fairchem' environment: make envs"), "-c", config_file], log, workdir, env, output=model)
     return model
 
 
