@@ -446,7 +446,8 @@ def _write_report(ds: xr.Dataset, results: Path, outdir: Path, tolerance: float)
                 "Along each model's MD, averaged over frames: the committee's force spread (maximum over atoms), and, for GRACE, "
                 "the maximum over atoms of grace_uq's γ of the model that ran it — a distance of each atom's descriptor from the "
                 "model's training atoms, 1 at their outlier fence (median + 3 × 1.4826 × MAD). γ sees local environments only: "
-                "a wrong σ in environments that look alike locally stays invisible to it."], figures=[plot_uncertainty(ds, outdir)]))
+                "a model run at a σ it was not trained on raises it only where the local environments differ."],
+                figures=[plot_uncertainty(ds, outdir)]))
     else:
         sections.append(Section("Reference only", ["No MLIP in this run: the reference's orientation against σ."], figures=[plot_layer1_orientation(ds, outdir)]))
         sections.append(convergence_section(ds))
