@@ -138,7 +138,7 @@ def test_resume_reruns_only_the_steps_an_edited_setting_feeds(tmp_path):
     and staged inputs are the real ones."""
     params = yaml.safe_load((ROOT / "params/test.yaml").read_text())
     plan = make_plan(ROOT / "params/test.yaml")
-    committee_runs = sum(committees(plan)[(r["backend"], r["train_set"])] > 1 for r in plan["md"])
+    uncertain_runs = sum(committees(plan)[(r["backend"], r["train_set"])] > 1 or r["gamma"] for r in plan["md"])
 
     def resume() -> tuple[Counter, Counter]:
         (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
@@ -155,12 +155,12 @@ def test_resume_reruns_only_the_steps_an_edited_setting_feeds(tmp_path):
     assert cached["TRAIN"] == len(plan["train"]) and cached["MD"] == len(plan["md"]) and cached["REFERENCE_MD"] == len(plan["charges"])
     params["md"]["steps"] += 10
     executed, cached = resume()
-    assert executed == Counter(PLAN=1, MD=len(plan["md"]), UNCERTAINTY=committee_runs, PROFILES=len(plan["md"]), AGGREGATE=1, REPORT=1), executed
+    assert executed == Counter(PLAN=1, MD=len(plan["md"]), UNCERTAINTY=uncertain_runs, PROFILES=len(plan["md"]), AGGREGATE=1, REPORT=1), executed
     assert cached["TRAIN"] == len(plan["train"]) and cached["EVALUATE"] == len(plan["train"]) and cached["PROFILES"] == len(plan["charges"])
     params["reference"]["replicas"], params["md"]["replicas"] = 3, 2  # new replicas: only their own runs are new
     executed, cached = resume()
     n_ref, n_md = len(plan["charges"]), len(plan["md"])
-    assert executed == Counter(PLAN=1, BUILD=2 * n_ref, REFERENCE_MD=2 * n_ref, MD=n_md, UNCERTAINTY=committee_runs,
+    assert executed == Counter(PLAN=1, BUILD=2 * n_ref, REFERENCE_MD=2 * n_ref, MD=n_md, UNCERTAINTY=uncertain_runs,
                                PROFILES=2 * n_ref + n_md, AGGREGATE=1, REPORT=1), executed
     assert cached["TRAIN"] == len(plan["train"]) and cached["DATASETS"] == 1 and cached["MD"] == n_md and cached["REFERENCE_MD"] == n_ref
     plan = make_plan(tmp_path / "params.yaml")
