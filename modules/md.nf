@@ -18,7 +18,7 @@ process MD {
     cat > settings.json <<'SETTINGS'
     ${settings}
     SETTINGS
-    edlbench --threads ${task.cpus} md ${start} --params settings.json --backend ${meta.backend} --model ${model} --train-set ${meta.train_set} --seed ${meta.md_seed} --device ${params.device} --restart-dir ${params.restart_dir} -o ${meta.id}
+    edlbench --threads ${task.cpus} md ${start} --params settings.json --backend ${meta.backend} --model ${model} --train-set ${meta.train_set} --seed ${meta.md_seed} --device ${meta.cpu_only ? 'cpu' : params.device} --restart-dir ${params.restart_dir} -o ${meta.id}
     """
 
     stub:

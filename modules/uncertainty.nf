@@ -12,7 +12,7 @@ process UNCERTAINTY {
 
     script:
     """
-    edlbench --threads ${task.cpus} uncertainty md.nc --backend ${meta.backend} --models ${models} ${meta.gamma ? '--gamma' : ''} --device ${params.device} -o ${meta.id}.nc
+    edlbench --threads ${task.cpus} uncertainty md.nc --backend ${meta.backend} --models ${models} ${meta.gamma ? '--gamma' : ''} --device ${meta.cpu_only ? 'cpu' : params.device} -o ${meta.id}.nc
     """
 
     stub:

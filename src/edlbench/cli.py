@@ -104,7 +104,7 @@ def _train(args: argparse.Namespace) -> None:
     data = args.datasets / args.train_set
     for split in ("train", "valid"):
         existing(data / f"{split}.extxyz", f"{args.train_set} {split} set (from `edlbench dataset`)")
-    device = backends.resolve_device(args.backend, args.device)  # the package's trainer takes a visible GPU itself
+    device = backends.resolve_device(args.backend, args.device, calculator=False)  # the package's trainer takes a visible GPU itself
     out = output_dir(args.outdir)
     work = out
     if args.restart_dir:  # the package's checkpoints live where a retry in another folder finds them

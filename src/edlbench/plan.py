@@ -114,11 +114,11 @@ def make_plan(params_path: str | Path, seed: int = 1, imported: bool = False) ->
                   "charge": f"n{n}", "n_ion": n, "replica": r, "seed": seed + 100 * r, "build_seed": build.seed + 100 * r}
                  for n in charges for r in range(k_ref)]
     train = [{"id": f"{b}-{t}-seed{s}", "role": "member", "backend": b, "env": spec[b].env, "train_set": t, "seed": s,
-              "model": f"{b}/{t}", "committee": committee[b], "gamma": gamma[b], "test_charges": covered(t, charges),
+              "model": f"{b}/{t}", "committee": committee[b], "gamma": gamma[b], "cpu_only": spec[b].cpu_calculator, "test_charges": covered(t, charges),
               "test_sets": [f"test/n{n}.extxyz" for n in covered(t, charges)]}
              for b in chosen for t in sets[b] for s in range(committee[b])]
     md = [{"id": f"{b}-{t}-n{n}-r{r}", "role": "md", "backend": b, "env": spec[b].env, "train_set": t, "seed": 0,
-           "model": f"{b}/{t}", "committee": committee[b], "gamma": gamma[b], "charge": f"n{n}", "n_ion": n, "replica": r,
+           "model": f"{b}/{t}", "committee": committee[b], "gamma": gamma[b], "cpu_only": spec[b].cpu_calculator, "charge": f"n{n}", "n_ion": n, "replica": r,
            "md_seed": sections["md"].seed + r}
           for b in chosen for t in sets[b] for n in md_charges(t, charges, pipeline[b].cross_charge_md) for r in range(k_md)]
     return {"charges": charges, "train_sets": train_sets, "backends": chosen, "replicas": {"reference": k_ref, "md": k_md},

@@ -24,7 +24,7 @@ PRESETS = load_params(Path(__file__).parents[2] / "params" / "test.yaml")["backe
 #: 3 of 4 400-step runs (one at step 160), at 2000 steps none of 8; grace1l 100 epochs (at 30, 6 of
 #: 6 runs broke), esen 200 steps; mace 20 epochs (at 8 a CI run broke at step 80)
 STURDY = {"mace": {"max_num_epochs": 20}, "dp": {"training": {"numb_steps": 2000}},
-          "grace1l": {"fit": {"maxiter": 100}}, "esen": {"steps": 200}}
+          "grace1l": {"fit": {"maxiter": 100}}, "gracefs": {"fit": {"maxiter": 200}}, "esen": {"steps": 200}}
 #: backends whose code is a fully tested sibling's with another preset (grace2l: grace1l's module,
 #: two layers; dpmp: dp's module, deepmd's DPA-3 descriptor) or one more input (dpsigma: dp's, plus
 #: σ as deepmd's fparam): their tests check what differs — the package trains the preset,
@@ -39,7 +39,7 @@ PLUMBING = {"grace2l", "dpsigma", "dpmp"}
 #: GRACE's without its γ model (≈ 100 s each: the γ test uses seed 0's)
 SHORT = {"mace": {"max_num_epochs": 2, "default_dtype": "float32"}, "dp": {"training": {"numb_steps": 20}}, "dpmp": {"training": {"numb_steps": 20}},
          "dpsigma": {"training": {"numb_steps": 20}}, "grace1l": {"fit": {"maxiter": 3}, "gamma": False},
-         "grace2l": {"fit": {"maxiter": 3}, "gamma": False},
+         "grace2l": {"fit": {"maxiter": 3}, "gamma": False}, "gracefs": {"fit": {"maxiter": 3}, "gamma": False},
          "esen": {"steps": 20}}
 
 
@@ -59,6 +59,8 @@ def pytest_generate_tests(metafunc):
             names = [b for b in names if SPECS[b].castable]
         if "gamma" in metafunc.function.__name__:  # a γ of the backend's own; its STURDY model (grace2l's trains short, without one)
             names = [b for b in names if SPECS[b].gamma and b not in PLUMBING]
+        if "exported" in metafunc.function.__name__:  # a model the package exports for another evaluator than its trainer's
+            names = [b for b in names if SPECS[b].cpu_calculator]
         if "resumes" in metafunc.function.__name__:  # dp only: dpmp and dpsigma train with its code
             names = [b for b in names if b == "dp"]
         if "compressed" in metafunc.function.__name__:  # deepmd backends whose descriptor `dp compress` tabulates

@@ -201,13 +201,14 @@ def test_killed_training_resumes_from_its_checkpoint(backend, oracle_data, tmp_p
 
 def test_gamma_rises_off_the_training_domain_only(backend, trained, oracle_data, tmp_path):
     """The backend's own per-atom γ of the STURDY model: the in-domain bound is its maximum over
-    the model's own training frames (γ = 1 is an outlier fence, not a maximum: a CI-size GRACE-1L
-    has 2 % of training atoms above it and none above 2); two waters pushed to an O–O distance of
-    1.6 Å (never sampled: the oracle's O–O contact is ≥ 2.4 Å) lie far above that bound (there:
-    in two runs here the pair at γ 4–5 and 66, the training frames at most 1.45 and 2.89: RESULTS.md). A missing or damaged γ model is one InputError line."""
+    the model's own training frames (GRACE's GMM γ = 1 is an outlier fence, not a maximum: a
+    CI-size GRACE-1L has 2 % of training atoms above it and none above 2; the MaxVol grade of
+    gracefs is ≤ 1 on its training atoms by construction, so that half alone proves nothing); two
+    waters pushed to an O–O distance of 1.6 Å (never sampled: the oracle's O–O contact is ≥ 2.4 Å)
+    lie far above that bound (GRACE-1L, two runs here: the pair at γ 4–5 and 66, the training
+    frames at most 1.45 and 2.89: RESULTS.md). A missing or damaged γ file is one InputError line."""
     import shutil
 
-    from edlbench.backends.grace import GAMMA_MODEL  # GRACE's are the backends with a γ
     from edlbench.errors import InputError
 
     gamma = backends.gamma(backend, trained[0], "cpu")
@@ -222,11 +223,26 @@ def test_gamma_rises_off_the_training_domain_only(backend, trained, oracle_data,
     assert squeezed_gamma[o].max() > bound, (bound, squeezed_gamma[o])
     copy = tmp_path / "model"
     shutil.copytree(trained[0].parent, copy, symlinks=True)
-    damaged = copy / GAMMA_MODEL / "saved_model.pb"
+    damaged = backends.get(backend).gamma_file(copy / trained[0].name)
     damaged.write_bytes(damaged.read_bytes()[:100])
     with pytest.raises(InputError, match="cannot load the γ model") as exc:
         backends.gamma(backend, copy / trained[0].name)
     assert "\n" not in str(exc.value)
-    shutil.rmtree(damaged.parent)
+    damaged.unlink()
     with pytest.raises(InputError, match="no γ model"):
         backends.gamma(backend, copy / trained[0].name)
+
+
+def test_exported_model_matches_its_training_graph(backend, trained, oracle_data):
+    """gracefs runs MD with pyace's C++ evaluation of the FS model gracemaker exports: it must give
+    the energies and forces of the TensorFlow model gracemaker trained (same float64 parameters;
+    differences are round-off, ~1e-9 eV here)."""
+    from edlbench.backends import grace
+
+    exported = backends.calculator(backend, trained[0], "cpu")
+    graph = grace.calculator(trained[0].parent / "final_model")
+    for atoms in read(oracle_data / "datasets/test/n2.extxyz", ":3"):
+        a, b = atoms.copy(), atoms.copy()
+        a.calc, b.calc = exported, graph
+        assert abs(a.get_potential_energy() - b.get_potential_energy()) < 1e-6 * len(atoms)
+        assert np.abs(a.get_forces() - b.get_forces()).max() < 1e-6

@@ -12,7 +12,8 @@ core installs and runs without any ML package:
   ``precision`` ("float32"/"float64"; ``md.precision`` sets it for MD).
 - optionally ``gamma(model, device) -> Callable[[Atoms], ndarray]``: the package's own per-atom
   extrapolation grade γ of one model (dimensionless, 1 = edge of the training domain), for a backend
-  whose spec names it (``gamma``); every backend's committee gives the force spread.
+  whose spec names it (``gamma``), and ``gamma_file(model) -> Path``, the file it reads; every
+  backend's committee gives the force spread.
 
 ``SPECS`` holds one :class:`BackendSpec` per backend: module, environment (``.venvs/<env>``,
 ``containers/<env>.def``), locality and receptive field, recorded packages, training command.
@@ -53,6 +54,7 @@ class BackendSpec:
     castable: bool = False  #: its calculator can run a model in another precision than it was trained in
     framework: str = "torch"  #: "torch" or "tensorflow": which one says whether a GPU is visible
     gamma: str | None = None  #: the package's own per-atom extrapolation grade γ, as the report names it (None: none)
+    cpu_calculator: bool = False  #: its calculator runs on the CPU only (training may still use a GPU)
 
     @property
     def pretrained(self) -> bool:
@@ -64,6 +66,7 @@ class BackendSpec:
 _DEEPMD = ("deepmd-kit", "torch")
 _GRACE = ("tensorpotential", "python-ace", "tensorflow-cpu")
 _GMM = "GMM γ (grace_uq)"
+_MAXVOL = "MaxVol grade (pyace active set)"
 _FAIRCHEM = ("fairchem-core", "torch")
 #: backend name -> its spec
 SPECS: dict[str, BackendSpec] = {
@@ -75,6 +78,8 @@ SPECS: dict[str, BackendSpec] = {
                            gamma=_GMM),
     "grace2l": BackendSpec("edlbench.backends.grace2l", "grace", "message passing", "10 Å (2 × 5 Å)", _GRACE, "gracemaker",
                            framework="tensorflow", gamma=_GMM),
+    "gracefs": BackendSpec("edlbench.backends.gracefs", "grace", "local (Finnis–Sinclair ACE, C++ evaluator)", "6 Å (r_c)", _GRACE, "gracemaker",
+                           framework="tensorflow", gamma=_MAXVOL, cpu_calculator=True),
     "esen": BackendSpec("edlbench.backends.esen", "fairchem", "message passing", "12 Å (2 × 6 Å)", _FAIRCHEM, "fairchem", castable=True),
     "esen_oc25": BackendSpec("edlbench.backends.esen_oc25", "fairchem", "message passing (OC25, zero-shot)", "checkpoint's", _FAIRCHEM, None,
                              castable=True),
@@ -185,12 +190,18 @@ def gamma(name: str, model: Path, device: str = "auto"):
         raise InputError(f"backend {name!r} needs the '{env}' environment (.venvs/{env}, make envs): {exc}") from None
 
 
-def resolve_device(name: str, device: str) -> str:
-    """The device backend `name` runs on: "cuda" if asked for or ("auto") visible to its framework,
-    else "cpu"; "cuda" asked for with no GPU visible is one InputError line (never a silent CPU run)."""
+def resolve_device(name: str, device: str, calculator: bool = True) -> str:
+    """The device backend `name` runs on (its `calculator`, else its training): "cuda" if asked for
+    or ("auto") visible to its framework, else "cpu"; "cuda" asked for with no GPU visible, or for
+    a CPU-only calculator, is one InputError line (never a silent CPU run)."""
     if device == "cpu":
         return device
     spec = SPECS[name]
+    if calculator and spec.cpu_calculator:
+        if device == "cuda":
+            raise InputError(f"--device cuda: backend {name!r} evaluates its model on the CPU only (its package has no GPU path); "
+                             "use --device cpu or auto")
+        return "cpu"
     try:
         if spec.framework == "tensorflow":
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

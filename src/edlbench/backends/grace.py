@@ -28,6 +28,7 @@ GPU itself, so ``device`` is only checked (:func:`edlbench.backends.resolve_devi
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -60,6 +61,8 @@ class Options:
 CHECKPOINT = "checkpoints/checkpoint.index"
 #: the model with grace_uq's γ signature, beside ``final_model`` in ``seed/<seed>/``
 GAMMA_MODEL = "uq/saved_model"
+#: the GRACE-FS model gracemaker exports (``--save--fs``) beside ``final_model``; its active set ``FS_model.asi``
+FS_MODEL = "FS_model.yaml"
 
 #: input.yaml defaults (a small Adam fit); the preset, data files and seed are set per run.
 BASE = {
@@ -84,9 +87,10 @@ BASE = {
 
 
 
-def train(preset: str, train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
-    """gracemaker on `train`/`valid` with `preset`, then (unless ``gamma: false``) grace_uq's γ
-    model; returns the SavedModel folder."""
+def train(preset: str, train: Path, valid: Path, config: dict, workdir: Path, seed: int, fs: bool = False) -> Path:
+    """gracemaker on `train`/`valid` with `preset`, then (unless ``gamma: false``) the γ model:
+    grace_uq's, or with `fs` pyace's active set of the exported GRACE-FS model; returns the
+    SavedModel folder, or with `fs` the FS model (YAML)."""
     from ase.io import write
 
     from edlbench.dataset import read_as_calculator_results
@@ -100,17 +104,40 @@ def train(preset: str, train: Path, valid: Path, config: dict, workdir: Path, se
     run = {"seed": seed, "potential": {"preset": preset}, "data": {"filename": "train.extxyz", "test_filename": "valid.extxyz"}}
     (workdir / "input.yaml").write_text(yaml.safe_dump(merge(merge(BASE, run), config), sort_keys=False))
     log = workdir / "train.log"
-    model = workdir / "seed" / str(seed) / "final_model"
-    resume = ["--restart-latest"] if (workdir / "seed" / str(seed) / CHECKPOINT).exists() else []  # a killed training's latest checkpoint
-    run_logged("grace: training", [executable("gracemaker", "the 'grace' environment: make envs"), "input.yaml", *resume], log, workdir,
-               output=model / "saved_model.pb")
-    if build_gamma:
-        folder = model.parent
+    folder = workdir / "seed" / str(seed)
+    model = folder / (FS_MODEL if fs else "final_model")
+    resume = ["--restart-latest"] if (folder / CHECKPOINT).exists() else []  # a killed training's latest checkpoint
+    export = ["--save--fs"] if fs else []  # FS_model.yaml beside final_model, for pyace's C++ evaluator
+    run_logged("grace: training", [executable("gracemaker", "the 'grace' environment: make envs"), "input.yaml", *resume, *export], log, workdir,
+               output=model if fs else model / "saved_model.pb")
+    if build_gamma and fs:
+        active_set(model, folder / "training_set.pkl.gz", log)
+    elif build_gamma:
         threads = os.environ.get("OMP_NUM_THREADS", "auto")  # edlbench --threads: the task's share of the node
         run_logged("grace: γ model", [executable("grace_uq", "the 'grace' environment: make envs"), "build", "--n-workers", "1",
                                      "--threads-per-worker", threads, "--artifact-path", "uq/gmm_artifacts.npz"],
                    log, folder, output=folder / GAMMA_MODEL / "saved_model.pb")
     return model
+
+
+def active_set(model: Path, data: Path, log: Path) -> Path:
+    """pyace's MaxVol active set of a GRACE-FS `model` over every atom of `data` (gracemaker's saved
+    training split), ``<model>.asi`` beside it. An element with fewer atoms than the basis has
+    functions per element (Na⁺ in a small data set) leaves the set under-determined: one
+    InputError line saying so."""
+    asi = model.with_suffix(".asi")
+    try:  # --all-atoms: the training domain is every training atom (by default pyace drops badly fitted ones)
+        run_logged("grace: active set", [executable("pace_activeset", "the 'grace' environment: make envs"), model.name,
+                                         "--dataset", str(data), "--all-atoms"], log, model.parent, output=asi)
+    except InputError:
+        shape = re.search(r"species type (\d+), system is under-determined, projections shape=\((\d+), (\d+)\)", Path(log).read_text())
+        if shape is None:
+            raise
+        element = yaml.safe_load(model.read_text())["elements"][int(shape[1])]
+        raise InputError(f"{model}: the active set needs as many {element} atoms as the basis has functions per element "
+                         f"({shape[3]}), the training set holds {shape[2]}: add frames, shrink potential.kwargs "
+                         "(lmax, n_rad_max) or set gamma: false") from None
+    return asi
 
 
 def calculator(model: Path, device: str = "auto"):
@@ -128,7 +155,7 @@ def gamma(model: Path, device: str = "auto") -> Callable[[Atoms], np.ndarray]:
     from tensorpotential.calculator import TPCalculator
 
     path = Path(model).parent / GAMMA_MODEL
-    if not (path / "saved_model.pb").is_file():
+    if not gamma_file(model).is_file():
         raise InputError(f"{path}: no γ model beside {model} (trained with gamma: false, or the training was interrupted)")
     try:
         calc = TPCalculator(model=str(path))
@@ -143,3 +170,8 @@ def gamma(model: Path, device: str = "auto") -> Callable[[Atoms], np.ndarray]:
         return np.asarray(calc.results["gamma"], float)
 
     return per_atom
+
+
+def gamma_file(model: Path) -> Path:
+    """The file of the γ model :func:`gamma` loads."""
+    return Path(model).parent / GAMMA_MODEL / "saved_model.pb"

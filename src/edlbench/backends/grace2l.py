@@ -16,4 +16,5 @@ def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> P
 
 calculator = grace.calculator
 gamma = grace.gamma
+gamma_file = grace.gamma_file
 Options = grace.Options
