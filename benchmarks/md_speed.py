@@ -8,10 +8,13 @@ scatter by ±25 %):
 - DeePMD with a compressed model: ``frozen`` — the uncompressed model `dp --pt freeze` wrote
   (what edlbench ran before compression);
 - MACE, eSEN: ``float64`` / ``float32`` — the model cast to the other precision (edlbench ran
-  MACE and eSEN in float64 before; MACE models train in float64 unless default_dtype says otherwise).
+  MACE and eSEN in float64 before; MACE models train in float64 unless default_dtype says otherwise);
+- ``--compare BACKEND MODEL``: another backend's model on the same start, named by its backend
+  (e.g. gracefs's C++ evaluator against grace1l's TensorFlow one).
 Not measured here: LAMMPS (`pair_style deepmd`, ML-IAP), cuEquivariance and batched GPU MD need
 packages or a GPU this script does not assume (see RESULTS.md).
 Usage: python benchmarks/md_speed.py --backend dp --model MODEL_DIR_OR_FILE [--params params/demo.yaml] [--n-ion 2]
+       [--compare BACKEND MODEL ...]
 """
 
 from __future__ import annotations
@@ -51,10 +54,14 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=100, help="MD steps per repeat")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--compare", nargs=2, action="append", default=[], metavar=("BACKEND", "MODEL"),
+                    help="another backend's model, timed on the same start")
     args = ap.parse_args()
     cell = make(BuildConfig, load_params(args.params), "build")
     atoms = relaxed_start(cell, args.n_ion)
     calcs = paths(args.backend, args.model, args.device)
+    for backend, model in args.compare:
+        calcs[backend] = backends.calculator(backend, Path(model), args.device)
     times: dict[str, list[float]] = {name: [] for name in calcs}
     with tempfile.TemporaryDirectory() as tmp:
         def md(calc, steps: int, seed: int) -> tuple[float, str]:

@@ -163,12 +163,13 @@ def plot_rmse_matrix(ds: xr.Dataset, outdir: Path) -> str:
 
 #: uncertainty panels: variable, y label, what an empty panel says
 UNCERTAINTY_PANELS = (("committee_spread", "committee force spread, frame mean (eV/Å)", "no committees in this run (committee: 1)"),
-                      ("gamma_max", "max γ over atoms, frame mean (grace_uq)", "no model with its own γ in this run"))
+                      ("gamma_max", "max γ over atoms, frame mean (own γ)", "no model with its own γ in this run"))
 
 
 def plot_uncertainty(ds: xr.Dataset, outdir: Path) -> str:
     """Along each model's MD against σ: the mean maximum committee force deviation, and the mean
-    maximum of the backend's own per-atom γ (1, dashed: the training atoms' outlier fence)."""
+    maximum of the backend's own per-atom γ (1, dotted: GRACE's GMM outlier fence, the edge of
+    GRACE-FS's active-set hull)."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
     for ax, (name, label, empty) in zip(axes, UNCERTAINTY_PANELS):
         ax.set_xlabel(SIGMA_LABEL)
@@ -181,7 +182,7 @@ def plot_uncertainty(ds: xr.Dataset, outdir: Path) -> str:
             ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
             continue
         if name == "gamma_max":
-            ax.axhline(1.0, color="k", ls=":", lw=1, label="γ = 1: training fence")
+            ax.axhline(1.0, color="k", ls=":", lw=1, label="γ = 1: edge of the training domain")
         ax.legend(fontsize=8)
     return _save(fig, outdir, "uncertainty")
 
@@ -443,10 +444,12 @@ def _write_report(ds: xr.Dataset, results: Path, outdir: Path, tolerance: float)
             sections[3].figures.append(plot_rmse_matrix(ds, outdir))
         if "committee_spread" in ds or "gamma_max" in ds:
             sections.append(Section("Model uncertainty", [
-                "Along each model's MD, averaged over frames: the committee's force spread (maximum over atoms), and, for GRACE, "
-                "the maximum over atoms of grace_uq's γ of the model that ran it — a distance of each atom's descriptor from the "
-                "model's training atoms, 1 at their outlier fence (median + 3 × 1.4826 × MAD). γ sees local environments only: "
-                "a model run at a σ it was not trained on raises it only where the local environments differ."],
+                "Along each model's MD, averaged over frames: the committee's force spread (maximum over atoms), and the maximum "
+                "over atoms of the backend's own γ of the model that ran it — for GRACE-1L/2L grace_uq's, a distance of each atom's "
+                "descriptor from the model's training atoms, 1 at their outlier fence (median + 3 × 1.4826 × MAD); for GRACE-FS "
+                "pyace's MaxVol grade, above 1 outside the convex hull of its active set of training atoms (extrapolation). "
+                "γ sees local environments only: a model run at a σ it was not trained on raises it only where the local "
+                "environments differ."],
                 figures=[plot_uncertainty(ds, outdir)]))
     else:
         sections.append(Section("Reference only", ["No MLIP in this run: the reference's orientation against σ."], figures=[plot_layer1_orientation(ds, outdir)]))

@@ -5,8 +5,9 @@ copy written beside it, then renamed: never half-written). Two signals:
   atom i, ε_i = sqrt(⟨|F_i^k − ⟨F_i⟩_k|²⟩_k) (eV/Å, population average over the committee); per
   frame its maximum over atoms (``force_deviation_max``, the usual active-learning signal) and mean
   (``force_deviation_mean``);
-- a backend's own per-atom extrapolation grade γ of the model that ran the MD (GRACE: grace_uq's
-  GMM γ, 1 = the training atoms' outlier fence): per frame ``gamma_max``, ``gamma_mean``,
+- a backend's own per-atom extrapolation grade γ of the model that ran the MD (GRACE-1L/2L:
+  grace_uq's GMM γ, 1 = the training atoms' outlier fence; GRACE-FS: pyace's MaxVol grade, > 1
+  outside the active set's hull): per frame ``gamma_max``, ``gamma_mean``,
   ``gamma_above_1`` (fraction of atoms with γ > 1) and ``gamma_max_<El>``/``gamma_mean_<El>`` per
   element.
 """
