@@ -359,6 +359,9 @@ def test_ml_steps_without_their_package(data, tmp_path, capsys):
                                         "-o", str(tmp_path / "md")]), "'mace' environment")
     assert_one_line_error(capsys, main(["evaluate", str(data / "dft_ev.extxyz"), "--backend", "mace", "--model", str(data / "model"),
                                         "--train-set", "mixed", "-o", str(tmp_path / "e.nc")]), "'mace' environment")
+    assert_one_line_error(capsys, main(["evaluate", str(data / "dft_ev.extxyz"), "--backend", "dp", "--model", str(data / "model"),
+                                        "--train-set", "mixed", "--gamma", "-o", str(tmp_path / "e.nc")]), "'dp'", "no per-atom uncertainty")
+    assert not (tmp_path / "e.nc").exists()
     assert_one_line_error(capsys, main(["md", str(data / "structure.extxyz"), "--backend", "nosuch", "--model", str(data / "model")]),
                           "--backend", "invalid choice: 'nosuch'", "mace")
     assert_one_line_error(capsys, main(["md", str(data / "structure.extxyz"), "--backend", "mace", "--model", str(tmp_path / "none")]),

@@ -127,9 +127,12 @@ def _evaluate(args: argparse.Namespace) -> None:
     from edlbench.contract import write
     from edlbench.evaluate import evaluate
 
+    if args.gamma and backends.SPECS[args.backend].gamma is None:
+        raise InputError(f"--gamma: backend {args.backend!r} has no per-atom uncertainty of its own")
     model = backends.model_file(args.model)  # a wrong path is named before a missing package
     device = backends.resolve_device(args.backend, args.device)
-    ds = evaluate(backends.calculator(args.backend, model, device), args.test_sets, args.backend, args.train_set, args.seed)
+    gamma = backends.gamma(args.backend, model, device) if args.gamma else None
+    ds = evaluate(backends.calculator(args.backend, model, device), args.test_sets, args.backend, args.train_set, args.seed, gamma)
     ds.attrs["device"] = device
     write(ds, args.output, "errors", seed=args.seed)
     print(args.output)
@@ -332,6 +335,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--model", type=Path, required=True, help="model folder from `edlbench train` (or the model file)")
     c.add_argument("--train-set", required=True)
     c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--gamma", action="store_true", help="also the backend's own per-atom γ on the test frames (the in-domain rate beyond γ = 1)")
     device(c)
     c.add_argument("-o", "--output", type=Path, default=Path("errors.nc"))
 

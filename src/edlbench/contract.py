@@ -77,6 +77,9 @@ ERROR_VARS: Spec = {
     "rmse_force": ("meV angstrom-1", "root-mean-square force component error"),
     "mae_force": ("meV angstrom-1", "mean absolute force component error"),
     "n_frames": ("1", "number of test frames"),
+    "gamma_max_test": ("1", "mean over test frames of the maximum per-atom extrapolation grade gamma (NaN: none)"),
+    "gamma_above_1_test": ("1", "mean over test frames of the fraction of atoms with gamma above 1 (NaN: none)"),
+    "gamma_above_1_test_sem": ("1", "standard error of gamma_above_1_test (test frames taken as independent)"),
 }
 STATUS = {"missing": -1, "ok": 0, "unstable": 1, "skipped": 2}
 #: Derived metrics of results.nc (filled in by edlbench.aggregate).

@@ -2,14 +2,18 @@
 
 Energy errors are per atom, (E_pred − E_ref)/N in meV/atom; force errors are over all Cartesian
 components in meV/Å. References are the ``REF_energy``/``REF_forces`` labels of the test sets.
+For a model with its own per-atom extrapolation grade γ, also γ on the same frames: the in-domain
+rate of atoms beyond γ = 1 that a run's γ along MD is judged against (the fence leaves a tail).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from ase import Atoms
 from ase.calculators.calculator import Calculator
 from ase.io import read
 from tqdm import tqdm
@@ -48,12 +52,25 @@ def error_metrics(e_pred, e_ref, f_pred, f_ref) -> dict[str, float]:
     }
 
 
-def evaluate(calc: Calculator, test_sets: list[Path], model: str, train_set: str, seed: int) -> xr.Dataset:
-    """errors dataset (dim n_ion) for `calc` on each per-charge test set."""
+def gamma_metrics(per_atom: Callable[[Atoms], np.ndarray], path: Path) -> dict[str, float]:
+    """Frame means of the maximum γ over atoms and of the fraction of atoms with γ > 1 on the
+    frames of one test set, and the latter's standard error (test frames taken as independent)."""
+    images = read(existing(path, "test set"), ":")
+    gamma = [np.asarray(per_atom(atoms)) for atoms in tqdm(images, desc=f"γ {Path(path).name}", unit="frame", mininterval=2)]
+    above = np.array([(g > 1).mean() for g in gamma])
+    sem = float(above.std(ddof=1) / np.sqrt(len(above))) if len(above) > 1 else np.nan
+    return {"gamma_max_test": float(np.mean([g.max() for g in gamma])), "gamma_above_1_test": float(above.mean()),
+            "gamma_above_1_test_sem": sem}
+
+
+def evaluate(calc: Calculator, test_sets: list[Path], model: str, train_set: str, seed: int,
+             gamma: Callable[[Atoms], np.ndarray] | None = None) -> xr.Dataset:
+    """errors dataset (dim n_ion) for `calc` on each per-charge test set, with the model's γ on
+    them where `gamma` (its per-atom γ) is given."""
     rows = {}
     for path in test_sets:
         n_ion, *arrays = predictions(calc, path)
-        rows[n_ion] = {**error_metrics(*arrays), "n_frames": len(arrays[0])}
+        rows[n_ion] = {**error_metrics(*arrays), "n_frames": len(arrays[0]), **(gamma_metrics(gamma, path) if gamma else {})}
     charges = sorted(rows)
     data = {k: ("n_ion", [rows[n][k] for n in charges]) for k in rows[charges[0]]}
     return xr.Dataset(data, coords={"n_ion": charges, "model": model, "train_set": train_set, "seed": seed})
