@@ -27,9 +27,9 @@ workflow SIMULATE {
     // the members of each model that gets an uncertainty (a committee's spread, the backend's own γ), in seed order: the run's own
     // member (seed 0) first
     uncertain = models.filter { meta, model -> meta.committee > 1 || meta.gamma }
-        .map { meta, model -> [groupKey(meta.model, meta.committee), [meta.seed, model]] }
+        .map { meta, model -> [groupKey(meta.model, meta.committee), [seed: meta.seed, model: model]] }
         .groupTuple()
-        .map { key, members -> [key.toString(), members.sort { it[0] }.collect { it[1] }] }
+        .map { key, members -> [key.toString(), members.sort { it.seed }.collect { it.model }] }
     trajectories = MD.out.trajectory.branch { meta, trajectory ->
         uncertain: meta.committee > 1 || meta.gamma
         plain: true

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from ase import Atoms
 from ase.calculators.emt import EMT
-from ase.io import write
+from ase.io import read, write
 
 from edlbench.contract import load
 from edlbench.contract import write as write_contract
@@ -33,7 +33,6 @@ def test_gamma_rate_on_test_frames(tmp_path):
     gamma = lambda atoms: atoms.positions[:, 2] / 3.0  # noqa: E731
     ds = evaluate(EMT(), sets, "emt", "mixed", 0, gamma)
     assert ds.rmse_force.values == pytest.approx([0, 0], abs=0.01)  # meV/Å: the extxyz rounding of the labels
-    from ase.io import read
     for k, path in enumerate(sets):
         z = np.array([a.positions[:, 2] for a in read(path, ":")])
         above = (z > 3.0).mean(axis=1)

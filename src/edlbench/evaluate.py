@@ -23,9 +23,9 @@ from edlbench.errors import InputError
 from edlbench.files import existing
 
 
-def predictions(calc: Calculator, path: Path) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """n_ion, per-atom energies (pred, ref) in eV and forces (pred, ref) in eV/Å for one test set."""
-    images = read(existing(path, "test set"), ":")
+def predictions(calc: Calculator, images: list[Atoms], path: Path) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """n_ion, per-atom energies (pred, ref) in eV and forces (pred, ref) in eV/Å for the frames of
+    one test set (read from `path`)."""
     n_ion = {int(a.info.get("n_ion", -1)) for a in images}
     if len(n_ion) != 1 or -1 in n_ion:
         raise InputError(f"{path}: test frames must share one n_ion in their info (found {sorted(n_ion)})")
@@ -52,10 +52,9 @@ def error_metrics(e_pred, e_ref, f_pred, f_ref) -> dict[str, float]:
     }
 
 
-def gamma_metrics(per_atom: Callable[[Atoms], np.ndarray], path: Path) -> dict[str, float]:
+def gamma_metrics(per_atom: Callable[[Atoms], np.ndarray], images: list[Atoms], path: Path) -> dict[str, float]:
     """Frame means of the maximum γ over atoms and of the fraction of atoms with γ > 1 on the
     frames of one test set, and the latter's standard error (test frames taken as independent)."""
-    images = read(existing(path, "test set"), ":")
     gamma = [np.asarray(per_atom(atoms)) for atoms in tqdm(images, desc=f"γ {Path(path).name}", unit="frame", mininterval=2)]
     above = np.array([(g > 1).mean() for g in gamma])
     sem = float(above.std(ddof=1) / np.sqrt(len(above))) if len(above) > 1 else np.nan
@@ -69,8 +68,9 @@ def evaluate(calc: Calculator, test_sets: list[Path], model: str, train_set: str
     them where `gamma` (its per-atom γ) is given."""
     rows = {}
     for path in test_sets:
-        n_ion, *arrays = predictions(calc, path)
-        rows[n_ion] = {**error_metrics(*arrays), "n_frames": len(arrays[0]), **(gamma_metrics(gamma, path) if gamma else {})}
+        images = read(existing(path, "test set"), ":")
+        n_ion, *arrays = predictions(calc, images, path)
+        rows[n_ion] = {**error_metrics(*arrays), "n_frames": len(arrays[0]), **(gamma_metrics(gamma, images, path) if gamma else {})}
     charges = sorted(rows)
     data = {k: ("n_ion", [rows[n][k] for n in charges]) for k in rows[charges[0]]}
     return xr.Dataset(data, coords={"n_ion": charges, "model": model, "train_set": train_set, "seed": seed})
