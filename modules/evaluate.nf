@@ -13,7 +13,7 @@ process EVALUATE {
 
     script:
     """
-    edlbench --threads ${task.cpus} evaluate ${meta.test_sets.collect { "${datasets}/${it}" }.join(' ')} --backend ${meta.backend} --model ${model} --train-set ${meta.train_set} --seed ${meta.seed} --device ${meta.cpu_only ? 'cpu' : params.device} -o errors-${meta.id}.nc
+    edlbench --threads ${task.cpus} evaluate ${meta.test_sets.collect { "${datasets}/${it}" }.join(' ')} --backend ${meta.backend} --model ${model} --train-set ${meta.train_set} --seed ${meta.seed}${meta.gamma && meta.seed == 0 ? ' --gamma' : ''} --device ${meta.cpu_only ? 'cpu' : params.device} -o errors-${meta.id}.nc
     """
 
     stub:

@@ -57,18 +57,22 @@ def columns(n_frames: int, heights: np.ndarray) -> np.ndarray:
 
 def profiles_ds(seed: int = 0, spread: float = np.nan, gamma: float = np.nan) -> xr.Dataset:
     """Profiles of a random synthetic trajectory (a finished run, no run coordinates yet) with
-    committee spread `spread` eV/Å and mean maximum γ `gamma` (a tenth of it the fraction above 1)."""
+    committee spread `spread` eV/Å and mean maximum γ `gamma` (a tenth of it the fraction above 1),
+    each with a standard error of a twentieth of it."""
     rng = np.random.default_rng(seed)
     h = rng.uniform(2.0, 10.0, (20, 16))
     ds = equilibrated_profiles(frames(columns(20, h), rng.normal(size=(20, 16, 3))), ProfileConfig(layer_cutoff=4.0))
-    return ds.assign(status=((), np.int8(0)), status_step=((), -1), committee_spread=((), spread), gamma_max=((), gamma),
-                     gamma_above_1=((), gamma / 10))
+    uncertainty = {"committee_spread": spread, "gamma_max": gamma, "gamma_above_1": gamma / 10}
+    return ds.assign(status=((), np.int8(0)), status_step=((), -1), **{k: ((), v) for k, v in uncertainty.items()},
+                     **{f"{k}_sem": ((), v / 20) for k, v in uncertainty.items()})  # errors of a 5 % scatter
 
 
-def errors_ds(model: str, train_set: str, seed: int, n_ion=(0, 2)) -> xr.Dataset:
-    """An errors file's dataset with every error equal to seed + 1."""
-    n = list(n_ion)
-    return xr.Dataset(
-        {k: ("n_ion", np.full(len(n), float(seed + 1))) for k in ERROR_VARS if k != "n_frames"} | {"n_frames": ("n_ion", [5] * len(n))},
-        coords={"n_ion": n, "model": model, "train_set": train_set, "seed": seed},
-    )
+def errors_ds(model: str, train_set: str, seed: int, n_ion=(0, 2), gamma: bool = False) -> xr.Dataset:
+    """An errors file's dataset with every error equal to seed + 1; with `gamma`, test-frame γ
+    rates of 0.05 + n_ion/100 (± a tenth of it) and a mean maximum γ of 0.9 + n_ion/10."""
+    n = np.array(n_ion)
+    errors = {k: ("n_ion", np.full(len(n), float(seed + 1))) for k in ERROR_VARS if k != "n_frames" and not k.startswith("gamma")}
+    if gamma:
+        errors |= {"gamma_above_1_test": ("n_ion", 0.05 + n / 100), "gamma_above_1_test_sem": ("n_ion", 0.005 + n / 1000),
+                   "gamma_max_test": ("n_ion", 0.9 + n / 10)}
+    return xr.Dataset(errors | {"n_frames": ("n_ion", [5] * len(n))}, coords={"n_ion": n, "model": model, "train_set": train_set, "seed": seed})

@@ -8,7 +8,7 @@ import xarray as xr
 from edlbench.aggregate import aggregate
 from edlbench.contract import PROFILE_VARS, STATUS, load, run_coords, write
 from edlbench.errors import InputError
-from edlbench.profiles import empty_profiles
+from edlbench.profiles import UNCERTAINTY, empty_profiles
 from edlbench.trajectory import Frames
 from synthetic import errors_ds, profiles_ds
 
@@ -75,7 +75,7 @@ def test_aggregate_keeps_a_run_without_frames_beside_runs_with_frames(tmp_path):
     """A run that stopped before its first frame (empty_profiles) joins the others: same variables,
     all NaN, status unstable; the other runs' values are untouched by the outer join."""
     empty = empty_profiles(Frames(tmp_path / "t.nc", ["Au", "O", "H", "H", "Na"], np.empty((0, 5, 3)), np.empty((0, 3, 3)), None, {"ion": "Na"}))
-    uncertainty = {"committee_spread", "gamma_max", "gamma_above_1"}  # set by profiles_file from the trajectory
+    uncertainty = {x for name in UNCERTAINTY for x in (name, f"{name}_sem")}  # set by profiles_file from the trajectory
     assert set(empty.data_vars) == set(profiles_ds(1).data_vars) - {"status", "status_step"} - uncertainty
     ok = run_coords(profiles_ds(1), "dp", "mixed", 0, 0.0, 0)
     empty = run_coords(empty, "dp", "mixed", 2, -49.4, 0)

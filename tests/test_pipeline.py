@@ -69,12 +69,17 @@ def test_pipeline_results(pipeline):
             assert (0.001 < spread < 10) if size[(run["backend"], run["train_set"])] > 1 else np.isnan(spread), (sel, spread)
             gamma, above = float(ds.gamma_max.sel(**sel)), float(ds.gamma_above_1.sel(**sel))  # GRACE's own γ: a max over atoms is positive
             assert (gamma > 0 and 0 <= above <= 1) if run["gamma"] else (np.isnan(gamma) and np.isnan(above)), (sel, gamma, above)
+            excess = float(ds.gamma_above_1_excess.sel(**sel))  # the run's rate against its model's on its test frames
+            assert (np.isfinite(excess) and ds.gamma_above_1_excess_sem.sel(**sel) > 0) if run["gamma"] else np.isnan(excess), (sel, excess)
     assert any(run["gamma"] for run in plan["md"]), "params/test.yaml should run a GRACE model, so its γ reaches the results"
     for run in plan["train"]:  # errors at every charge the model can be tested on, NaN elsewhere
         errors = ds.rmse_force.sel(model=run["backend"], train_set=run["train_set"], seed=run["seed"])
         tested = errors.sel(n_ion=run["test_charges"])
         assert np.isfinite(tested).all() and (tested > 0).all(), run
         assert int(np.isfinite(errors).sum()) == len(run["test_charges"]), run
+        rate = ds.gamma_above_1_test.sel(model=run["backend"], train_set=run["train_set"], seed=run["seed"], n_ion=run["test_charges"])
+        in_domain = run["gamma"] and run["seed"] == 0  # the MD's model: its γ on the test frames is its in-domain rate
+        assert ((rate >= 0) & (rate <= 1)).all() if in_domain else rate.isnull().all(), (run, rate.values)
     rows = trace(pipeline / "results")
     assert {r["status"] for r in rows} == {"COMPLETED"}
     restarts = pipeline / "restart"  # each MD run's running folder (params.restart_dir), removed when it finished
@@ -83,6 +88,7 @@ def test_pipeline_results(pipeline):
     assert "no checkpoint given" in json.loads(ds.attrs["skipped_models"])["esen_oc25"]
     report = (pipeline / "results/report/report/report.md").read_text()
     assert "Not in this run: no checkpoint given" in report
+    assert "## Which runs left the training domain" in report and "Runs beyond their training domain:" in report
     for backend in plan["backends"]:
         assert f"![profiles_{backend}.png]" in report and (pipeline / f"results/report/report/profiles_{backend}.png").exists()
 

@@ -6,10 +6,12 @@ import subprocess
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from edlbench.aggregate import aggregate
 from edlbench.cli import main
-from edlbench.contract import run_coords, write
+from edlbench.contract import STATUS, run_coords, write
+from edlbench.report import domain_section
 from synthetic import errors_ds, profiles_ds
 
 MODELS = {"dp": ["mixed", "n0", "n2"], "mace": ["mixed", "n0", "n2"], "dpsigma": ["mixed"], "esen_oc25": ["pretrained"]}
@@ -30,7 +32,7 @@ def results(tmp_path_factory):
                                                                    0.5 + 0.1 * seed if model == "mace" else np.nan), model, t, n, sigma, 0), out / f"{model}-{t}-{n}.nc", "profiles"))
     for model, train_sets in MODELS.items():
         for t in train_sets:
-            files.append(write(errors_ds(model, t, 0, (0,) if t == "n0" else (0, 2)), out / f"e-{model}-{t}.nc", "errors"))
+            files.append(write(errors_ds(model, t, 0, (0,) if t == "n0" else (0, 2), gamma=model == "mace"), out / f"e-{model}-{t}.nc", "errors"))
     return write(aggregate(files), out / "results.nc", "results")
 
 
@@ -42,15 +44,18 @@ def test_report_has_every_figure_and_table(results, tmp_path):
     for name in FIGURES:
         assert f"]({name}.png)" in md
     # one orientation row per model and training kind it has, each with a value per charge and a verdict
-    rows = [l for l in md.splitlines() if re.match(r"\| (dp|mace|dpsigma) \| (mixed|charge-specific) \| .* ± ", l)]
+    orientation = md.split("## Water orientation")[1].split("\n## ")[0]
+    rows = [l for l in orientation.splitlines() if re.match(r"\| (dp|mace|dpsigma) \| (mixed|charge-specific) \| .* ± ", l)]
     assert len(rows) == 5 and all(re.search(r"\| \d/2 \|$", r) for r in rows), rows
     assert "mixed training reproduces the reference at" in md  # generated sentences, per model
     assert "## σ-aware baseline" in md and "| σ-aware, mixed |" in md
     # every run (model × training set, and the reference) in the convergence table, one state per charge
-    table = md.split("## Convergence and stability of every run")[1]
+    table = md.split("## Convergence and stability of every run")[1].split("\n## ")[0]
     states = re.findall(r"^\| (\w+) \| ([\w—]+) \| (.+) \|$", table, re.M)[1:]
     assert len(states) == 1 + sum(len(t) for t in MODELS.values()), states
     assert all(c.strip() in ("converged", "not converged", "–") for *_, cells in states for c in cells.split("|")), states
+    domain = md.split("## Which runs left the training domain")[1]  # mace alone has a γ; mixed: the mean of its two rates
+    assert "| mace | mixed | 0.060 ± 0.004 |" in domain and "| mace | n2 | 0.070 ± 0.007 |" in domain and "| dp |" not in domain
     assert re.search(r"Zero-shot OC25 eSEN, Δ⟨cos θ⟩₁ per σ: 0\.0: [+-]\d\.\d{3}, -49\.4: [+-]\d\.\d{3}", md)
     html = (tmp_path / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(FIGURES) and "src='" + "profiles" not in html
@@ -135,3 +140,20 @@ def test_sigma_gap_closure_is_stated_only_for_a_significant_gap(results):
     ds["cos_theta_layer1_dev_sem"][:] = 0.3
     text = " ".join(sigma_section(ds).text)
     assert "not significant" in text and "no gap closure is stated" in text and "closes" not in text, text
+
+
+def test_domain_verdicts_follow_the_excess_its_error_and_the_run_state():
+    """A converged run far above its in-domain rate left; one within its error did not; an
+    unconverged or unstable run gets no verdict, however large its excess."""
+    dims, ok, bad = ("model", "train_set", "n_ion"), STATUS["ok"], STATUS["unstable"]
+    ds = xr.Dataset({"gamma_above_1_excess": (dims, [[[0.20, 0.01], [0.30, np.nan]]]),
+                     "gamma_above_1_excess_sem": (dims, np.full((1, 2, 2), 0.01)),
+                     "status": (dims, np.array([[[ok, ok], [ok, bad]]], "i1")), "converged": (dims, np.array([[[1, 1], [0, 0]]], "i1")),
+                     "gamma_above_1_domain": (dims[:2], [[0.05, 0.10]]), "gamma_above_1_domain_sem": (dims[:2], [[0.005, 0.01]])},
+                    coords={"model": ["grace1l"], "train_set": ["mixed", "n2"], "n_ion": [0, 2], "sigma": ("n_ion", [0.0, -49.4])})
+    sec = domain_section(ds)
+    (header, rows), = sec.tables
+    assert rows[0][3:] == ["+0.200 ± 0.010 left", "+0.010 ± 0.010 within"]
+    assert rows[1][3:] == ["+0.300 ± 0.010 no verdict (not converged)", "unstable"]
+    assert "Runs beyond their training domain: grace1l (mixed) at σ = 0.0 (of 3 finished runs)" in sec.text[-1]
+    assert domain_section(ds.drop_vars("gamma_above_1_excess")) is None

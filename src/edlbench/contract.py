@@ -59,6 +59,9 @@ PROFILE_VARS: Spec = {
     "committee_spread": ("eV angstrom-1", "mean over frames of the maximum committee force deviation (NaN: no committee)"),
     "gamma_max": ("1", "mean over frames of the maximum per-atom extrapolation grade gamma of the run's model (NaN: none)"),
     "gamma_above_1": ("1", "mean over frames of the fraction of atoms with gamma above 1, the training data's fence (NaN: no gamma)"),
+    "committee_spread_sem": ("eV angstrom-1", "standard error of committee_spread (std * sqrt(g/N) of its per-frame series)"),
+    "gamma_max_sem": ("1", "standard error of gamma_max (std * sqrt(g/N) of its per-frame series)"),
+    "gamma_above_1_sem": ("1", "standard error of gamma_above_1 (std * sqrt(g/N) of its per-frame series)"),
     "status": ("1", "run status"),
     "status_step": ("1", "MD step at which the run stopped (-1: ran to the end)"),
     "cos_theta_layer1_sem": ("1", "standard error of cos_theta_layer1: std * sqrt(g/N) of its per-frame series"),
@@ -103,6 +106,10 @@ RESULT_VARS: Spec = {
     "unstable_fraction": ("1", "fraction of MD runs stopped as unstable"),
     "rmse_force_committee": ("meV angstrom-1", "test force RMSE averaged over the committee"),
     "rmse_energy_committee": ("meV atom-1", "test energy RMSE per atom averaged over the committee"),
+    "gamma_above_1_domain": ("1", "in-domain rate: fraction of atoms with gamma above 1 on test frames of the training charges (MD model)"),
+    "gamma_above_1_domain_sem": ("1", "standard error of gamma_above_1_domain"),
+    "gamma_above_1_excess": ("1", "gamma_above_1 of the MD run minus gamma_above_1_domain (positive: beyond the training data)"),
+    "gamma_above_1_excess_sem": ("1", "standard error of gamma_above_1_excess"),
 }
 KINDS = {
     "profiles": (("model", "train_set", "n_ion", "sigma", "seed", "replica"), ("rho_O", "rho_H", "rho_water", "rho_ion", "cos_theta", "p_cos_theta_layer1", "dipole_acf", "status", "n_frames", "time_ps")),

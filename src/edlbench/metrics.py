@@ -17,6 +17,13 @@ Per model × train_set × n_ion, against the reference row (model = "reference")
   stopped as unstable.
 - ``rmse_force_committee``/``rmse_energy_committee``: test RMSEs averaged over the committee
   (seeds): with train_set × n_ion this is the cross-charge error matrix (trained on S, tested on n).
+- ``gamma_above_1_domain`` (model × train_set), with ``_sem``: the in-domain rate of the model
+  that runs the MD (seed 0) — the fraction of atoms with its own γ above 1 on held-out test frames
+  of its training charges (n_k: the n_k test set; mixed: the mean over the charges it was tested
+  at, which are the charges it was trained on).
+- ``gamma_above_1_excess`` = ``gamma_above_1`` − ``gamma_above_1_domain`` per MD run (model ×
+  train_set × n_ion), with ``_sem`` = sqrt(sem² + sem_domain²) and ``_dof`` the run's: a run whose
+  excess is significantly positive went beyond its training data.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import xarray as xr
 from edlbench.contract import STATUS
 
 REFERENCE = "reference"
+MD_SEED = 0  # the committee member that runs the MD (its γ is the run's)
 DEVIATIONS = ("rho_O", "cos_theta", "rho_ion")
 
 
@@ -95,4 +103,23 @@ def add_metrics(ds: xr.Dataset, runs: xr.Dataset | None = None) -> xr.Dataset:
     for q in ("rmse_force", "rmse_energy"):
         if q in ds and "seed" in ds[q].dims:
             out[f"{q}_committee"] = ds[q].mean("seed", skipna=True)
+    if "gamma_above_1_test" in ds and MD_SEED in ds.seed.values:
+        out = out.assign(in_domain_gamma(ds.sel(seed=MD_SEED)).data_vars)
+        if "gamma_above_1" in ds:
+            out["gamma_above_1_excess"] = ds.gamma_above_1 - out.gamma_above_1_domain
+            out["gamma_above_1_excess_sem"] = np.hypot(ds.gamma_above_1_sem, out.gamma_above_1_domain_sem)
+            if "gamma_above_1_dof" in ds:
+                out["gamma_above_1_excess_dof"] = ds.gamma_above_1_dof
     return out
+
+
+def in_domain_gamma(errors: xr.Dataset) -> xr.Dataset:
+    """``gamma_above_1_domain`` and its ``_sem`` per model × train_set from one seed's test-frame
+    rates (model × train_set × n_ion): at n_k for train set n_k, else the mean over the charges tested."""
+    rate, sem = errors.gamma_above_1_test, errors.gamma_above_1_test_sem
+    own = xr.concat([xr.where(rate.n_ion == int(t[1:]), 1.0, np.nan) if t[1:].isdigit() and t[0] == "n" else xr.ones_like(rate.n_ion, float)
+                     for t in map(str, rate.train_set.values)], dim=rate.train_set)  # 1 at a train set's own charges
+    rate, sem = rate * own, sem * own
+    k = rate.notnull().sum("n_ion")
+    return xr.Dataset({"gamma_above_1_domain": rate.mean("n_ion", skipna=True),
+                       "gamma_above_1_domain_sem": (np.sqrt((sem ** 2).sum("n_ion", skipna=True)) / k).where(k > 0)})

@@ -161,16 +161,36 @@ def plot_rmse_matrix(ds: xr.Dataset, outdir: Path) -> str:
     return _save(fig, outdir, "rmse_matrix")
 
 
-#: uncertainty panels: variable, y label, what an empty panel says
+#: uncertainty panels along MD: variable, y label, what an empty panel says
 UNCERTAINTY_PANELS = (("committee_spread", "committee force spread, frame mean (eV/Å)", "no committees in this run (committee: 1)"),
                       ("gamma_max", "max γ over atoms, frame mean (own γ)", "no model with its own γ in this run"))
+
+
+def plot_test_gamma(ds: xr.Dataset, ax) -> None:
+    """The fraction of atoms with γ > 1 on the held-out test frames at each σ, per model and
+    training set (seed 0, the model that runs the MD): the in-domain rate at its own charges."""
+    ax.set_xlabel("σ of the test frames, " + SIGMA_LABEL.split(", ", 1)[1])
+    ax.set_ylabel("fraction of atoms with γ > 1, test frames")
+    rate = ds.gamma_above_1_test.sel(seed=0) if "gamma_above_1_test" in ds and 0 in ds.seed.values else None
+    dodge = 0.02 * float(np.ptp(ds.sigma.values)) if ds.sizes["n_ion"] > 1 else 1.0  # µC/cm²: coincident points stay apart
+    for i, model in enumerate(models(ds) if rate is not None else []):
+        for j, t in enumerate(rate.train_set.values):
+            r, e = rate.sel(model=model, train_set=t), ds.gamma_above_1_test_sem.sel(model=model, train_set=t, seed=0)
+            if np.isfinite(r).any():
+                ax.errorbar(ds.sigma + (j - (rate.sizes["train_set"] - 1) / 2) * dodge, r, yerr=e, marker="os^vD"[j % 5], capsize=3, color=f"C{i}", ls=("-", "--", ":", "-.")[j % 4],
+                            label=f"{model} ({t})")
+    if ax.lines:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no γ on test frames in this run", ha="center", va="center", transform=ax.transAxes)
 
 
 def plot_uncertainty(ds: xr.Dataset, outdir: Path) -> str:
     """Along each model's MD against σ: the mean maximum committee force deviation, and the mean
     maximum of the backend's own per-atom γ (1, dotted: GRACE's GMM outlier fence, the edge of
-    GRACE-FS's active-set hull)."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    GRACE-FS's active-set hull); and the γ > 1 rate on the test frames (:func:`plot_test_gamma`)."""
+    fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.4), layout="constrained")
+    plot_test_gamma(ds, axes[2])
     for ax, (name, label, empty) in zip(axes, UNCERTAINTY_PANELS):
         ax.set_xlabel(SIGMA_LABEL)
         ax.set_ylabel(label)
@@ -408,6 +428,50 @@ def errors_section(ds: xr.Dataset) -> Section:
     return sec
 
 
+def domain_section(ds: xr.Dataset) -> Section | None:
+    """Which MD runs left their training domain by their model's own γ: the run's fraction of atoms
+    with γ > 1 against the in-domain rate on held-out test frames of the training charges
+    (``gamma_above_1_excess``); significant at 95 % after Holm's correction over all runs in the
+    table, and only for finished, converged runs."""
+    if "gamma_above_1_excess" not in ds:
+        return None
+    sec = Section("Which runs left the training domain")
+    sec.text.append("Criterion: a run left its training domain when its fraction of atoms with γ > 1 along the MD exceeds its "
+                    "model's in-domain rate — the same fraction on held-out test frames of the charges it was trained on (the "
+                    "reference's configurations; the mean over them for the mixed set) — significantly: Δ > 0 at 95 % after "
+                    "Holm's correction over every run in this table, with the run's error std·√(g/N) of its per-frame series "
+                    "(with replicas, the larger of that and their scatter/√K) and the test frames' standard error (frames taken as independent) in "
+                    "quadrature, and only for finished, converged runs. γ = 1 is the training data's own fence (GRACE-1L/2L: "
+                    "median + 3 × 1.4826 × MAD of the training atoms' GMM distance; GRACE-FS: the active set's hull), so a rate "
+                    "above 0 on the test frames is the model's in-domain baseline, not an error. γ is local: a wrong σ whose local "
+                    "environments look like the training data's does not raise it.")
+    conv = ds.converged if "converged" in ds else xr.zeros_like(ds.status)
+    dof = ds.gamma_above_1_excess_dof if "gamma_above_1_excess_dof" in ds else xr.full_like(ds.gamma_above_1_excess, np.inf)
+    rows, cells = [], []
+    for model in models(ds):
+        for t in map(str, ds.train_set.values):
+            sel = dict(model=model, train_set=t)
+            d, e, status = (ds[q].sel(**sel).values for q in ("gamma_above_1_excess", "gamma_above_1_excess_sem", "status"))
+            ran = np.isfinite(d) | (status == STATUS["unstable"])
+            if not ran.any():
+                continue
+            cells += [(len(rows), i, d[i], e[i], float(dof.sel(**sel).values[i]), bool(conv.sel(**sel).values[i] == 1 and status[i] == STATUS["ok"]))
+                      for i in range(len(d)) if np.isfinite(d[i]) and status[i] == STATUS["ok"]]
+            rate, err = float(ds.gamma_above_1_domain.sel(**sel)), float(ds.gamma_above_1_domain_sem.sel(**sel))
+            domain = f"{rate:.3f} ± {err:.3f}" if np.isfinite(rate) else "–"
+            rows.append([model, t, domain] + ["unstable" if status[i] == STATUS["unstable"] else "–" for i in range(len(d))])
+    sig = significant(*(np.array([c[k] for c in cells]) for k in (2, 3, 4)), [c[5] for c in cells]) if cells else []
+    left = []
+    for (r, i, d, e, _, converged), sig_k in zip(cells, sig):
+        verdict = ("left" if d > 0 else "below its test frames") if sig_k else ("within" if converged else "no verdict (not converged)")
+        rows[r][3 + i] = f"{_fmt(d, e)} {verdict}"
+        if sig_k and d > 0:
+            left.append(f"{rows[r][0]} ({rows[r][1]}) at σ = {float(ds.sigma[i]):.1f}")
+    sec.text.append("Runs beyond their training domain: " + (", ".join(left) if left else "none") + f" (of {len(cells)} finished runs).")
+    sec.tables.append((["model", "training", "in-domain rate (test frames)"] + [f"Δ at σ = {s:.1f}" for s in ds.sigma.values], rows))
+    return sec
+
+
 def oc25_section(ds: xr.Dataset) -> Section:
     sec = Section("eSEN trained on OC25 (question 5)")
     if "esen_oc25" in ds.model.values:
@@ -449,8 +513,10 @@ def _write_report(ds: xr.Dataset, results: Path, outdir: Path, tolerance: float)
                 "descriptor from the model's training atoms, 1 at their outlier fence (median + 3 × 1.4826 × MAD); for GRACE-FS "
                 "pyace's MaxVol grade, above 1 outside the convex hull of its active set of training atoms (extrapolation). "
                 "γ sees local environments only: a model run at a σ it was not trained on raises it only where the local "
-                "environments differ."],
+                "environments differ. Right: the fraction of atoms with γ > 1 on the held-out test frames at each σ, for every "
+                "training set — at a set's own charges its in-domain rate; at others, whether γ sees the other charge."],
                 figures=[plot_uncertainty(ds, outdir)]))
+            sections += [s for s in [domain_section(ds)] if s is not None]
     else:
         sections.append(Section("Reference only", ["No MLIP in this run: the reference's orientation against σ."], figures=[plot_layer1_orientation(ds, outdir)]))
         sections.append(convergence_section(ds))
