@@ -144,15 +144,17 @@ def test_sigma_gap_closure_is_stated_only_for_a_significant_gap(results):
 
 def test_domain_verdicts_follow_the_excess_its_error_and_the_run_state():
     """A converged run far above its in-domain rate left; one within its error did not; an
-    unconverged or unstable run gets no verdict, however large its excess."""
+    unconverged or unstable run gets no verdict, however large its excess; a model without γ has no row."""
     dims, ok, bad = ("model", "train_set", "n_ion"), STATUS["ok"], STATUS["unstable"]
-    ds = xr.Dataset({"gamma_above_1_excess": (dims, [[[0.20, 0.01], [0.30, np.nan]]]),
-                     "gamma_above_1_excess_sem": (dims, np.full((1, 2, 2), 0.01)),
-                     "status": (dims, np.array([[[ok, ok], [ok, bad]]], "i1")), "converged": (dims, np.array([[[1, 1], [0, 0]]], "i1")),
-                     "gamma_above_1_domain": (dims[:2], [[0.05, 0.10]]), "gamma_above_1_domain_sem": (dims[:2], [[0.005, 0.01]])},
-                    coords={"model": ["grace1l"], "train_set": ["mixed", "n2"], "n_ion": [0, 2], "sigma": ("n_ion", [0.0, -49.4])})
+    ds = xr.Dataset({"gamma_above_1_excess": (dims, [[[0.20, 0.01], [0.30, np.nan]], [[np.nan] * 2] * 2]),
+                     "gamma_above_1_excess_sem": (dims, np.full((2, 2, 2), 0.01)),
+                     "status": (dims, np.array([[[ok, ok], [ok, bad]], [[bad, bad]] * 2], "i1")),
+                     "converged": (dims, np.array([[[1, 1], [0, 0]], [[0, 0]] * 2], "i1")),
+                     "gamma_above_1_domain": (dims[:2], [[0.05, 0.10], [np.nan] * 2]), "gamma_above_1_domain_sem": (dims[:2], [[0.005, 0.01], [np.nan] * 2])},
+                    coords={"model": ["grace1l", "dp"], "train_set": ["mixed", "n2"], "n_ion": [0, 2], "sigma": ("n_ion", [0.0, -49.4])})
     sec = domain_section(ds)
-    (header, rows), = sec.tables
+    (header, rows), = sec.tables  # dp has no γ of its own: not listed, though its runs ended unstable
+    assert len(rows) == 2
     assert rows[0][3:] == ["+0.200 ± 0.010 left", "+0.010 ± 0.010 within"]
     assert rows[1][3:] == ["+0.300 ± 0.010 no verdict (not converged)", "unstable"]
     assert "Runs beyond their training domain: grace1l (mixed) at σ = 0.0 (of 3 finished runs)" in sec.text[-1]

@@ -188,21 +188,32 @@ def plot_test_gamma(ds: xr.Dataset, ax) -> None:
 def plot_uncertainty(ds: xr.Dataset, outdir: Path) -> str:
     """Along each model's MD against σ: the mean maximum committee force deviation, and the mean
     maximum of the backend's own per-atom γ (1, dotted: GRACE's GMM outlier fence, the edge of
-    GRACE-FS's active-set hull); and the γ > 1 rate on the test frames (:func:`plot_test_gamma`)."""
+    GRACE-FS's active-set hull), with their standard errors; a black × marks a run that stopped
+    as unstable; and the γ > 1 rate on the test frames (:func:`plot_test_gamma`)."""
     fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.4), layout="constrained")
     plot_test_gamma(ds, axes[2])
     for ax, (name, label, empty) in zip(axes, UNCERTAINTY_PANELS):
         ax.set_xlabel(SIGMA_LABEL)
         ax.set_ylabel(label)
+        marked = False
         for i, model in enumerate(models(ds)):
+            sems, status = variants(ds, f"{name}_sem", model) if f"{name}_sem" in ds else {}, _flag(ds, "status", model, STATUS["ok"])
             for v, da in variants(ds, name, model).items() if name in ds else ():
-                if np.isfinite(da).any():
-                    ax.plot(ds.sigma, da, marker="o", color=f"C{i}", ls=STYLE[v].get("ls", "-"), label=f"{model} ({v})")
+                if not np.isfinite(da).any():
+                    continue
+                ax.errorbar(ds.sigma, da, yerr=sems.get(v), marker="o", capsize=3, color=f"C{i}", ls=STYLE[v].get("ls", "-"), label=f"{model} ({v})")
+                unstable = (status[v] == STATUS["unstable"]) & np.isfinite(da.values)
+                if unstable.any():
+                    ax.plot(ds.sigma.values[unstable], da.values[unstable], "x", color="k", ms=9, mew=2,
+                            label="_nolegend_" if marked else "run stopped unstable")
+                    marked = True
         if not ax.lines:
             ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
             continue
         if name == "gamma_max":
             ax.axhline(1.0, color="k", ls=":", lw=1, label="γ = 1: edge of the training domain")
+            if float(ds.gamma_max.max()) > 10 * max(float(ds.gamma_max.min()), 0.1):
+                ax.set_yscale("log")  # MaxVol grades of an ion outside its hull reach tens while the rest sit near 1
         ax.legend(fontsize=8)
     return _save(fig, outdir, "uncertainty")
 
@@ -452,14 +463,12 @@ def domain_section(ds: xr.Dataset) -> Section | None:
         for t in map(str, ds.train_set.values):
             sel = dict(model=model, train_set=t)
             d, e, status = (ds[q].sel(**sel).values for q in ("gamma_above_1_excess", "gamma_above_1_excess_sem", "status"))
-            ran = np.isfinite(d) | (status == STATUS["unstable"])
-            if not ran.any():
-                continue
+            rate, err = float(ds.gamma_above_1_domain.sel(**sel)), float(ds.gamma_above_1_domain_sem.sel(**sel))
+            if not np.isfinite(rate) or not (np.isfinite(d) | (status == STATUS["unstable"])).any():
+                continue  # no γ of its own (or not trained on this set), or no run
             cells += [(len(rows), i, d[i], e[i], float(dof.sel(**sel).values[i]), bool(conv.sel(**sel).values[i] == 1 and status[i] == STATUS["ok"]))
                       for i in range(len(d)) if np.isfinite(d[i]) and status[i] == STATUS["ok"]]
-            rate, err = float(ds.gamma_above_1_domain.sel(**sel)), float(ds.gamma_above_1_domain_sem.sel(**sel))
-            domain = f"{rate:.3f} ± {err:.3f}" if np.isfinite(rate) else "–"
-            rows.append([model, t, domain] + ["unstable" if status[i] == STATUS["unstable"] else "–" for i in range(len(d))])
+            rows.append([model, t, f"{rate:.3f} ± {err:.3f}"] + ["unstable" if status[i] == STATUS["unstable"] else "–" for i in range(len(d))])
     sig = significant(*(np.array([c[k] for c in cells]) for k in (2, 3, 4)), [c[5] for c in cells]) if cells else []
     left = []
     for (r, i, d, e, _, converged), sig_k in zip(cells, sig):
