@@ -1,7 +1,7 @@
 process EVALUATE {
     label 'ml'
     label 'small'
-    label 'gpu'
+    label 'calculator'
     tag "${meta.id}"
 
     input:

@@ -1,7 +1,7 @@
 process MD {
     label 'ml'
     label 'md'
-    label 'gpu'
+    label 'calculator'
     tag "${meta.id}"
 
     input:

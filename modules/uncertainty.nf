@@ -1,7 +1,7 @@
 process UNCERTAINTY {
     label 'ml'
     label 'small'
-    label 'gpu'
+    label 'calculator'
     tag "${meta.id}"
 
     input:

@@ -191,10 +191,27 @@ def test_configs_render_with_images(tmp_path, profile):
         assert gpu is None and "clusterOptions" not in out and "--nv" not in out
         return
     assert "executor = 'slurm'" in out and "device = 'cuda'" in out
-    assert "containerOptions = '--nv'" in gpu.group(1) and "params.gpu_options" in gpu.group(1) and "gpu_queue" in gpu.group(1)
-    assert out.count("--nv") == 1 and "gpu_options = '--gres=gpu:1'" in out
-    labelled = {nf.stem for nf in (ROOT / "modules").glob("*.nf") if "label 'gpu'" in nf.read_text()}
-    assert labelled == {"train", "md", "evaluate", "uncertainty", "reference_md"}, labelled
+    assert "containerOptions = '--nv'" in gpu.group(1) and "slurmOptions(true)" in gpu.group(1) and "slurmQueue(true)" in gpu.group(1)
+    assert out.count("'--nv'") == 2 and "gpu_options = '--gres=gpu:1'" in out
+    labelled = {label: {nf.stem for nf in (ROOT / "modules").glob("*.nf") if f"label '{label}'" in nf.read_text()} for label in ("gpu", "calculator")}
+    assert labelled == {"gpu": {"train", "reference_md"}, "calculator": {"md", "evaluate", "uncertainty"}}, labelled
+
+
+def test_hpc_stub_sends_each_step_to_its_partition(tmp_path):
+    """The hpc profile's directives as its tasks resolve them (a stub run on the local executor):
+    training and every calculator step go to the GPU partition, except gracefs's MD, evaluation
+    and γ, whose C++ calculator runs on the CPU only; the core steps go to the CPU partition."""
+    (tmp_path / "here.config").write_text("process.executor = 'local'\napptainer.enabled = false\nexecutor.cpus = 64\n"
+                                          "executor.memory = '1 TB'\ntrace.fields = 'name,queue'\n")
+    run_nf("run", str(ROOT / "main.nf"), "-profile", "hpc,test,local", "-c", "here.config", "-stub-run", "--queue", "cpu",
+           "--gpu_queue", "gpu", "--outdir", str(tmp_path / "r"), cwd=tmp_path)
+    queues = {r["name"]: r["queue"] for r in trace(tmp_path / "r")}
+    for name, queue in queues.items():
+        step, cpu_only = name.split(" ")[0].split(":")[-1], "(gracefs-" in name
+        gpu = step in ("TRAIN", "REFERENCE_MD") or (step in ("MD", "EVALUATE", "UNCERTAINTY") and not cpu_only)
+        assert queue == ("gpu" if gpu else "cpu"), (name, queue)
+    assert any("TRAIN (gracefs-" in n and q == "gpu" for n, q in queues.items())  # its training is TensorFlow's
+    assert any("MD (gracefs-" in n and q == "cpu" for n, q in queues.items())
 
 
 def test_plan_rejects_bad_params(tmp_path):
