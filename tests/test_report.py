@@ -54,8 +54,8 @@ def test_report_has_every_figure_and_table(results, tmp_path):
     states = re.findall(r"^\| (\w+) \| ([\w—]+) \| (.+) \|$", table, re.M)[1:]
     assert len(states) == 1 + sum(len(t) for t in MODELS.values()), states
     assert all(c.strip() in ("converged", "not converged", "–") for *_, cells in states for c in cells.split("|")), states
-    domain = md.split("## Which runs left the training domain")[1]  # mace alone has a γ; mixed: the mean of its two rates
-    assert "| mace | mixed | 0.060 ± 0.004 |" in domain and "| mace | n2 | 0.070 ± 0.007 |" in domain and "| dp |" not in domain
+    domain = md.split("## Which runs left the training domain")[1]  # mace alone has a γ; mixed: each charge's own rate
+    assert re.search(r"\| mace \| mixed \| 0\.\d{3} vs 0\.050: .* \| 0\.\d{3} vs 0\.070: ", domain) and "| dp |" not in domain
     assert re.search(r"Zero-shot OC25 eSEN, Δ⟨cos θ⟩₁ per σ: 0\.0: [+-]\d\.\d{3}, -49\.4: [+-]\d\.\d{3}", md)
     html = (tmp_path / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(FIGURES) and "src='" + "profiles" not in html
@@ -146,16 +146,17 @@ def test_domain_verdicts_follow_the_excess_its_error_and_the_run_state():
     """A converged run far above its in-domain rate left; one within its error did not; an
     unconverged or unstable run gets no verdict, however large its excess; a model without γ has no row."""
     dims, ok, bad = ("model", "train_set", "n_ion"), STATUS["ok"], STATUS["unstable"]
-    ds = xr.Dataset({"gamma_above_1_excess": (dims, [[[0.20, 0.01], [0.30, np.nan]], [[np.nan] * 2] * 2]),
-                     "gamma_above_1_excess_sem": (dims, np.full((2, 2, 2), 0.01)),
+    base = np.array([[[0.05, 0.10], [0.10, 0.10]], [[np.nan] * 2] * 2])
+    excess = np.array([[[0.20, 0.01], [0.30, np.nan]], [[np.nan] * 2] * 2])
+    ds = xr.Dataset({"gamma_above_1_excess": (dims, excess), "gamma_above_1_excess_sem": (dims, np.full((2, 2, 2), 0.01)),
+                     "gamma_above_1_domain": (dims, base), "gamma_above_1": (dims, base + excess),
                      "status": (dims, np.array([[[ok, ok], [ok, bad]], [[bad, bad]] * 2], "i1")),
-                     "converged": (dims, np.array([[[1, 1], [0, 0]], [[0, 0]] * 2], "i1")),
-                     "gamma_above_1_domain": (dims[:2], [[0.05, 0.10], [np.nan] * 2]), "gamma_above_1_domain_sem": (dims[:2], [[0.005, 0.01], [np.nan] * 2])},
+                     "converged": (dims, np.array([[[1, 1], [0, 0]], [[0, 0]] * 2], "i1"))},
                     coords={"model": ["grace1l", "dp"], "train_set": ["mixed", "n2"], "n_ion": [0, 2], "sigma": ("n_ion", [0.0, -49.4])})
     sec = domain_section(ds)
     (header, rows), = sec.tables  # dp has no γ of its own: not listed, though its runs ended unstable
     assert len(rows) == 2
-    assert rows[0][3:] == ["+0.200 ± 0.010 left", "+0.010 ± 0.010 within"]
-    assert rows[1][3:] == ["+0.300 ± 0.010 no verdict (not converged)", "unstable"]
+    assert rows[0][2:] == ["0.250 vs 0.050: +0.200 ± 0.010 left", "0.110 vs 0.100: +0.010 ± 0.010 within"]
+    assert rows[1][2:] == ["0.400 vs 0.100: +0.300 ± 0.010 no verdict (not converged)", "unstable"]
     assert "Runs beyond their training domain: grace1l (mixed) at σ = 0.0 (of 3 finished runs)" in sec.text[-1]
     assert domain_section(ds.drop_vars("gamma_above_1_excess")) is None

@@ -106,7 +106,7 @@ RESULT_VARS: Spec = {
     "unstable_fraction": ("1", "fraction of MD runs stopped as unstable"),
     "rmse_force_committee": ("meV angstrom-1", "test force RMSE averaged over the committee"),
     "rmse_energy_committee": ("meV atom-1", "test energy RMSE per atom averaged over the committee"),
-    "gamma_above_1_domain": ("1", "in-domain rate: fraction of atoms with gamma above 1 on test frames of the training charges (MD model)"),
+    "gamma_above_1_domain": ("1", "in-domain rate of a run: fraction of atoms with gamma above 1 on test frames at its charge, or at n_k's own (MD model)"),
     "gamma_above_1_domain_sem": ("1", "standard error of gamma_above_1_domain"),
     "gamma_above_1_excess": ("1", "gamma_above_1 of the MD run minus gamma_above_1_domain (positive: beyond the training data)"),
     "gamma_above_1_excess_sem": ("1", "standard error of gamma_above_1_excess"),
