@@ -78,10 +78,10 @@ def main() -> None:
     ours = float(np.nanmedian(times["edlbench"]))
     print(f"{args.backend}: {args.model}, {len(atoms)} atoms ({args.params.name} cell, n_ion {args.n_ion}), "
           f"{args.steps} steps × {args.repeats} interleaved repeats")
-    print(f"{'path':<10} {'ms/step':>9} {'scatter':>9} {'÷ edlbench':>11}")
+    print(f"{'path':<10} {'ms/step':>9} {'scatter':>9} {'÷ edlbench':>11} {'finished':>9}")  # an unstable run times nothing
     for name, t in times.items():
         median = float(np.nanmedian(t))
-        print(f"{name:<10} {median:9.1f} {np.nanstd(t):9.1f} {median / ours:11.2f}")
+        print(f"{name:<10} {median:9.1f} {np.nanstd(t):9.1f} {median / ours:11.2f} {np.isfinite(t).sum():>5}/{len(t)}")
 
 
 if __name__ == "__main__":
