@@ -26,7 +26,7 @@ import xarray as xr  # noqa: E402
 from edlbench.backends import SPECS  # noqa: E402
 from edlbench.contract import STATUS, load  # noqa: E402
 from edlbench.files import staged_folder  # noqa: E402
-from edlbench.metrics import REFERENCE  # noqa: E402
+from edlbench.metrics import MD_SEED, REFERENCE  # noqa: E402
 from edlbench.statistics import significant  # noqa: E402
 
 SIGMA_LABEL = "σ per cell, −n·e/A (µC/cm²; σ/2 per interface)"
@@ -168,17 +168,18 @@ UNCERTAINTY_PANELS = (("committee_spread", "committee force spread, frame mean (
 
 def plot_test_gamma(ds: xr.Dataset, ax) -> None:
     """The fraction of atoms with γ > 1 on the held-out test frames at each σ, per model and
-    training set (seed 0, the model that runs the MD): the in-domain rate at its own charges."""
+    training set (seed MD_SEED, the model that runs the MD): the in-domain rate at its own charges."""
     ax.set_xlabel("σ of the test frames, " + SIGMA_LABEL.split(", ", 1)[1])
     ax.set_ylabel("fraction of atoms with γ > 1, test frames")
-    rate = ds.gamma_above_1_test.sel(seed=0) if "gamma_above_1_test" in ds and 0 in ds.seed.values else None
+    have = "gamma_above_1_test" in ds and MD_SEED in ds.seed.values
+    rate, sem = (ds[q].sel(seed=MD_SEED) for q in ("gamma_above_1_test", "gamma_above_1_test_sem")) if have else (None, None)
     dodge = 0.02 * float(np.ptp(ds.sigma.values)) if ds.sizes["n_ion"] > 1 else 1.0  # µC/cm²: coincident points stay apart
-    for i, model in enumerate(models(ds) if rate is not None else []):
+    for i, model in enumerate(models(ds) if have else []):
         for j, t in enumerate(rate.train_set.values):
-            r, e = rate.sel(model=model, train_set=t), ds.gamma_above_1_test_sem.sel(model=model, train_set=t, seed=0)
+            r, e = rate.sel(model=model, train_set=t), sem.sel(model=model, train_set=t)
             if np.isfinite(r).any():
-                ax.errorbar(ds.sigma + (j - (rate.sizes["train_set"] - 1) / 2) * dodge, r, yerr=e, marker="os^vD"[j % 5], capsize=3, color=f"C{i}", ls=("-", "--", ":", "-.")[j % 4],
-                            label=f"{model} ({t})")
+                x = ds.sigma + (j - (rate.sizes["train_set"] - 1) / 2) * dodge
+                ax.errorbar(x, r, yerr=e, marker="os^vD"[j % 5], capsize=3, color=f"C{i}", ls=("-", "--", ":", "-.")[j % 4], label=f"{model} ({t})")
     if ax.lines:
         ax.legend(fontsize=8)
     else:
