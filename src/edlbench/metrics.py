@@ -117,8 +117,7 @@ def add_metrics(ds: xr.Dataset, runs: xr.Dataset | None = None) -> xr.Dataset:
 
 def own_charge(train_set: str, charges) -> int | None:
     """The one charge a single-charge training set n_k holds (None: mixed, or k not among `charges`)."""
-    k = int(train_set[1:]) if train_set[:1] == "n" and train_set[1:].isdigit() else None
-    return k if k in list(charges) else None
+    return next((int(k) for k in charges if f"n{k}" == train_set), None)  # the plan's naming: n{k}
 
 
 def in_domain_gamma(errors: xr.Dataset) -> xr.Dataset:

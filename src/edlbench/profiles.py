@@ -347,7 +347,7 @@ def profiles_file(trajectory: str | Path, output: str | Path, cfg: ProfileConfig
     ds["status_step"] = ((), int(frames.info.get("status_step", -1)))
     for name, series in UNCERTAINTY.items():  # NaN: not computed for this run (no committee, no γ of its own)
         values = read_series(Path(trajectory), series, start, stride)
-        s = analyse(values, t0=0) if values is not None and np.isfinite(values).any() else None  # the whole run: its
-        ds[name], ds[f"{name}_sem"] = ((), s.mean if s else np.nan), ((), s.sem if s else np.nan)  # frames are correlated
+        s = analyse(values, t0=0) if values is not None and np.isfinite(values).any() else None  # whole run, correlated frames
+        ds[name], ds[f"{name}_sem"] = ((), s.mean if s else np.nan), ((), s.sem if s else np.nan)
     ds = run_coords(ds, model, train_set, n_ion, sigma, seed, replica)
     return write(ds, output, "profiles", params={"profiles": asdict(cfg), **(params or {})}, seed=seed)
