@@ -247,6 +247,21 @@ def test_plan_cross_charge_md_switch(tmp_path):
         make_plan(tmp_path / "p.yaml")
 
 
+def test_plan_md_charges(tmp_path):
+    """md.n_ions chooses the charge states of the MLIP MD (training, testing and the reference keep
+    every built one; the choice reaches no step's settings); a charge not built is an error."""
+    base = {"build": {"n_ions": [0, 1, 2]}, "backends": {"dp": {"cross_charge_md": False}}}
+    (tmp_path / "all.yaml").write_text(yaml.safe_dump(base))
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({**base, "md": {"n_ions": [2, 0]}}))
+    everywhere, plan = make_plan(tmp_path / "all.yaml"), make_plan(tmp_path / "p.yaml")
+    assert sorted((r["train_set"], r["n_ion"]) for r in plan["md"]) == [("mixed", 0), ("mixed", 2), ("n0", 0), ("n2", 2)]
+    assert plan["train"] == everywhere["train"] and plan["reference"] == everywhere["reference"]
+    assert plan["settings"] == everywhere["settings"]
+    (tmp_path / "bad.yaml").write_text("build: {n_ions: [0, 2]}\nmd: {n_ions: [0, 4]}\n")
+    with pytest.raises(InputError, match=r"md.n_ions: 4 ions is not a charge state of build.n_ions \[0, 2\]"):
+        make_plan(tmp_path / "bad.yaml")
+
+
 def test_plan_replicas(tmp_path):
     """reference.replicas independent reference runs per charge (own packed start, own MD seed),
     md.replicas MLIP runs per model and charge, replica r from reference replica r with its own

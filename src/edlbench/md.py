@@ -52,6 +52,8 @@ class MDConfig:
     max_temperature: MaxTemperature = 1500.0
     seed: Seed = 0
     replicas: Annotated[int, Field(ge=1, le=100, description="MD runs per model and charge, replica r from reference replica r (read by `edlbench plan`)")] = 1
+    n_ions: Annotated[tuple[Annotated[int, Field(ge=0)], ...] | None, Field(min_length=1, description="charge states (ions per cell) of the MLIP MD, a subset of "
+                                              "build.n_ions (read by `edlbench plan`; default: every one)")] = None
     precision: Annotated[Literal["trained", "float32", "float64"], Field(
         description="floating-point precision of the MLIP: 'trained' runs each model as it was trained; float32/float64 "
                     "cast the backends that can (MACE, eSEN), the others run as trained")] = "trained"

@@ -28,7 +28,7 @@ from edlbench.errors import InputError
 from edlbench.files import atomic_output, existing
 
 #: plan-level keys of step sections: read here, not passed to the step (its cache stays valid)
-PLAN_KEYS = ("replicas",)
+PLAN_KEYS = ("replicas", "n_ions")
 
 
 def covered(train_set: str, charges: list[int]) -> list[int]:
@@ -37,15 +37,24 @@ def covered(train_set: str, charges: list[int]) -> list[int]:
     A model trained without ions (n0) has no embedding for the ion and cannot be applied to a
     charged cell; every other training set contains the ion, so all charge states are open to it.
     """
-    return [0] if train_set == "n0" else list(charges)
+    return [n for n in charges if n == 0] if train_set == "n0" else list(charges)
 
 
 def md_charges(train_set: str, charges: list[int], cross_charge: bool) -> list[int]:
-    """Charge states a model runs MD at: every one it covers, or with `cross_charge` false, a
-    single-charge model's own (mixed and pretrained models still run at every charge)."""
+    """Charge states a model runs MD at, of the MD's `charges`: every one it covers, or with
+    `cross_charge` false, a single-charge model's own (mixed and pretrained models still run at every charge)."""
     if cross_charge or not train_set.startswith("n"):
         return covered(train_set, charges)
     return [n for n in covered(train_set, charges) if f"n{n}" == train_set]
+
+
+def _md_ions(sections: dict, where: str, charges: list[int]) -> list[int]:
+    """The charge states of the MLIP MD: md.n_ions (each one a built charge state), else all."""
+    chosen = sections["md"].n_ions
+    unknown = [n for n in chosen or () if n not in charges]
+    if unknown:
+        raise InputError(f"{where}: md.n_ions: {unknown[0]} ions is not a charge state of build.n_ions {charges}")
+    return sorted(set(chosen)) if chosen else charges
 
 
 def _train_sets(path: str, backend: str, chosen: tuple[str, ...] | None, train_sets: list[str]) -> list[str]:
@@ -102,6 +111,7 @@ def make_plan(params_path: str | Path, seed: int = 1, imported: bool = False) ->
     pipeline = {b: registry.check_options(b, c, where) for b, c in backends.items()}
     charges = sorted(build.n_ions)
     train_sets = ["mixed"] + [f"n{n}" for n in charges]
+    md_ions = _md_ions(sections, where, charges)
     spec = registry.SPECS
     enabled = {b: c or {} for b, c in backends.items() if pipeline[b].enabled}
     skipped = {b: problem for b, c in enabled.items() if spec[b].pretrained
@@ -118,9 +128,9 @@ def make_plan(params_path: str | Path, seed: int = 1, imported: bool = False) ->
               "test_sets": [f"test/n{n}.extxyz" for n in covered(t, charges)]}
              for b in chosen for t in sets[b] for s in range(committee[b])]
     md = [{"id": f"{b}-{t}-n{n}-r{r}", "role": "md", "backend": b, "env": spec[b].env, "train_set": t, "seed": 0,
-           "model": f"{b}/{t}", "committee": committee[b], "gamma": gamma[b], "cpu_only": spec[b].cpu_calculator, "charge": f"n{n}", "n_ion": n, "replica": r,
+           "model": f"{b}/{t}", "committee": committee[b], "gamma": gamma[b], "cpu_only": spec[b].cpu_calculator, "serial": spec[b].serial, "charge": f"n{n}", "n_ion": n, "replica": r,
            "md_seed": sections["md"].seed + r}
-          for b in chosen for t in sets[b] for n in md_charges(t, charges, pipeline[b].cross_charge_md) for r in range(k_md)]
+          for b in chosen for t in sets[b] for n in md_charges(t, md_ions, pipeline[b].cross_charge_md) for r in range(k_md)]
     return {"charges": charges, "train_sets": train_sets, "backends": chosen, "replicas": {"reference": k_ref, "md": k_md},
             "reference": reference, "train": train, "md": md, "settings": _settings(params, chosen), "skipped": skipped}
 

@@ -55,6 +55,7 @@ class BackendSpec:
     framework: str = "torch"  #: "torch" or "tensorflow": which one says whether a GPU is visible
     gamma: str | None = None  #: the package's own per-atom extrapolation grade γ, as the report names it (None: none)
     cpu_calculator: bool = False  #: its calculator runs on the CPU only (training may still use a GPU)
+    serial: bool = False  #: its calculator runs in one thread: its MD task asks for one CPU
 
     @property
     def pretrained(self) -> bool:
@@ -79,7 +80,7 @@ SPECS: dict[str, BackendSpec] = {
     "grace2l": BackendSpec("edlbench.backends.grace2l", "grace", "message passing", "10 Å (2 × 5 Å)", _GRACE, "gracemaker",
                            framework="tensorflow", gamma=_GMM),
     "gracefs": BackendSpec("edlbench.backends.gracefs", "grace", "local (Finnis–Sinclair ACE, C++ evaluator)", "6 Å (r_c)", _GRACE, "gracemaker",
-                           framework="tensorflow", gamma=_MAXVOL, cpu_calculator=True),
+                           framework="tensorflow", gamma=_MAXVOL, cpu_calculator=True, serial=True),
     "esen": BackendSpec("edlbench.backends.esen", "fairchem", "message passing", "12 Å (2 × 6 Å)", _FAIRCHEM, "fairchem", castable=True),
     "esen_oc25": BackendSpec("edlbench.backends.esen_oc25", "fairchem", "message passing (OC25, zero-shot)", "checkpoint's", _FAIRCHEM, None,
                              castable=True),
