@@ -1,6 +1,7 @@
 """The shared MD driver, run with the oracle's ASE calculator."""
 
 import json
+import time
 
 import netCDF4
 import numpy as np
@@ -39,6 +40,18 @@ def test_200_steps_are_stable_and_written(equilibrated, tmp_path, thermostat):
     np.testing.assert_allclose(frames.times, np.arange(1, 11) * 20 * 0.5e-3)
     temps = np.loadtxt(tmp_path / "md.log")[:, 2]
     assert np.all((temps > 100) & (temps < 600))
+
+
+def test_run_keeps_its_cost(equilibrated, tmp_path, monkeypatch):
+    """A run keeps its wall-clock seconds per ps (timed over its steps: at most the whole call's
+    time) and CPU threads, and profiles.nc carries both on (the report's projected costs)."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    started = time.perf_counter()
+    info = run_md(equilibrated, OracleCalculator(), MDConfig(steps=100, stride=20), tmp_path / "md.nc", tmp_path / "md.log", {}, progress=False)
+    wall = time.perf_counter() - started
+    assert 0 < info["seconds_per_ps"] * 100 * 0.5e-3 <= wall and info["cpus"] == 3
+    ds = xr.open_dataset(profiles_file(tmp_path / "md.nc", tmp_path / "p.nc", ProfileConfig(), "oracle", "mixed", 0))
+    assert ds.md_seconds_per_ps.item() == pytest.approx(info["seconds_per_ps"]) and ds.md_cpus.item() == 3
 
 
 def test_mdanalysis_reads_our_trajectory(equilibrated, tmp_path):

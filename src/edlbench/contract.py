@@ -64,6 +64,8 @@ PROFILE_VARS: Spec = {
     "gamma_above_1_sem": ("1", "standard error of gamma_above_1 (std * sqrt(g/N) of its per-frame series)"),
     "status": ("1", "run status"),
     "status_step": ("1", "MD step at which the run stopped (-1: ran to the end)"),
+    "md_seconds_per_ps": ("s ps-1", "wall-clock seconds per ps of the run's MD (NaN: not measured, e.g. the reference)"),
+    "md_cpus": ("1", "CPU threads the run's MD used (0: on a GPU)"),
     "cos_theta_layer1_sem": ("1", "standard error of cos_theta_layer1: std * sqrt(g/N) of its per-frame series"),
     "t_equilibration": ("ps", "start of the analysed part: the latest transient end pymbar detects in the first-layer and ion series"),
     "converged": ("1", "1 if every series is equilibrated in the first half, has >= 20 independent samples and agreeing halves"),

@@ -4,7 +4,9 @@ Thermostats: Langevin (default; ``friction`` in 1/ps) or a Nosé–Hoover chain 
 Every ``stride`` steps (and before the first step) the run is checked by
 :mod:`edlbench.stability` (overlapping atoms, force, temperature, non-finite energy, an atom
 inside the metal, a broken water; the same checks as the oracle's reference MD). A failed check, or an exception from the calculator, stops the run
-cleanly with status "unstable" and the step; the frames written so far are kept.
+cleanly with status "unstable" and the step; the frames written so far are kept. The run's cost
+is kept with it: wall-clock seconds per ps of the steps this process ran (``seconds_per_ps``) and
+its CPU threads (``cpus``; 0 on a GPU).
 
 With a restart file, a restart point (:mod:`edlbench.restart`) is written every
 ``restart_interval`` steps; a run started again with the same file and key continues from it —
@@ -14,6 +16,8 @@ run ends.
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Literal
@@ -112,6 +116,7 @@ def run_md(atoms: Atoms, calc: Calculator, cfg: MDConfig, trajectory: Path, log:
         info["restarted_at_step"] = step
         _resume_log(log, step)
     dt_ps = cfg.timestep * 1e-3
+    first, started = step, time.perf_counter()
     with TrajectoryWriter(trajectory, atoms, info, {"temperature": "K", "potential_energy": "eV"}, resume_at=state["n_frames"] if state else None) as traj, \
             open(log, "a" if state else "w") as out, \
             tqdm(total=cfg.steps, initial=step, unit="step", desc="MD", disable=not progress, mininterval=2) as bar:
@@ -144,6 +149,9 @@ def run_md(atoms: Atoms, calc: Calculator, cfg: MDConfig, trajectory: Path, log:
             bar.update(cfg.stride)
         if info["status"] == "running":
             info["status"] = "ok"
+        if step > first:
+            info["seconds_per_ps"] = (time.perf_counter() - started) / ((step - first) * dt_ps)
+            info["cpus"] = 0 if info.get("device") == "cuda" else int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
         traj.set_info(info)
     if restart_file:
         Path(restart_file).unlink(missing_ok=True)

@@ -345,6 +345,8 @@ def profiles_file(trajectory: str | Path, output: str | Path, cfg: ProfileConfig
     sigma = surface_charge(n_ion, lateral_area(frames.cells[0])) if len(frames) else frames.info["sigma"]
     ds["status"] = ((), np.int8(STATUS[frames.info.get("status", "ok")]))
     ds["status_step"] = ((), int(frames.info.get("status_step", -1)))
+    ds["md_seconds_per_ps"] = ((), float(frames.info.get("seconds_per_ps", np.nan)))  # NaN: not measured (the reference's)
+    ds["md_cpus"] = ((), float(frames.info.get("cpus", np.nan)))
     for name, series in UNCERTAINTY.items():  # NaN: not computed for this run (no committee, no γ of its own)
         values = read_series(Path(trajectory), series, start, stride)
         s = analyse(values, t0=0) if values is not None and np.isfinite(values).any() else None  # whole run, correlated frames
