@@ -56,14 +56,15 @@ def columns(n_frames: int, heights: np.ndarray) -> np.ndarray:
 
 
 def profiles_ds(seed: int = 0, spread: float = np.nan, gamma: float = np.nan) -> xr.Dataset:
-    """Profiles of a random synthetic trajectory (a finished run, no run coordinates yet) with
-    committee spread `spread` eV/Å and mean maximum γ `gamma` (a tenth of it the fraction above 1),
+    """Profiles of a random synthetic trajectory (a finished run, no run coordinates yet; its MD took
+    360 s per ps on 2 CPUs) with committee spread `spread` eV/Å and mean maximum γ `gamma` (a tenth of it the fraction above 1),
     each with a standard error of a twentieth of it."""
     rng = np.random.default_rng(seed)
     h = rng.uniform(2.0, 10.0, (20, 16))
     ds = equilibrated_profiles(frames(columns(20, h), rng.normal(size=(20, 16, 3))), ProfileConfig(layer_cutoff=4.0))
     uncertainty = {"committee_spread": spread, "gamma_max": gamma, "gamma_above_1": gamma / 10}
-    return ds.assign(status=((), np.int8(0)), status_step=((), -1), **{k: ((), v) for k, v in uncertainty.items()},
+    return ds.assign(status=((), np.int8(0)), status_step=((), -1), md_seconds_per_ps=((), 360.0), md_cpus=((), 2.0),
+                     **{k: ((), v) for k, v in uncertainty.items()},
                      **{f"{k}_sem": ((), v / 20) for k, v in uncertainty.items()})  # errors of a 5 % scatter
 
 

@@ -41,6 +41,7 @@ def test_report_has_every_figure_and_table(results, tmp_path):
     for name in FIGURES:
         assert (tmp_path / f"{name}.png").stat().st_size > 5000 and (tmp_path / f"{name}.svg").exists(), name
     md = (tmp_path / "report.md").read_text()
+    assert md.index("## Findings") < md.index("## Profiles")  # the report opens with its answers
     for name in FIGURES:
         assert f"]({name}.png)" in md
     # one orientation row per model and training kind it has, each with a value per charge and a verdict
@@ -133,12 +134,12 @@ def test_sigma_gap_closure_is_stated_only_for_a_significant_gap(results):
     for (model, train_set), dev in {("dp", "mixed"): 0.3, ("dp", "n0"): 0.0, ("dp", "n2"): 0.0, ("dpsigma", "mixed"): 0.15}.items():
         ds["cos_theta_layer1_dev"].loc[dict(model=model, train_set=train_set)] = dev
     ds["cos_theta_layer1_dev_sem"][:] = 0.01
-    text = " ".join(sigma_section(ds).text)
+    text = " ".join(sigma_section(ds, 0.05).text)
     closed = re.search(r"closes (\d+) ± (\d+) % of the gap", text)
     assert closed and int(closed[1]) == 50 and 1 <= int(closed[2]) <= 10, text
     assert "Δ = +0.300 ± 0.010 (30.0 σ), significant" in text
     ds["cos_theta_layer1_dev_sem"][:] = 0.3
-    text = " ".join(sigma_section(ds).text)
+    text = " ".join(sigma_section(ds, 0.05).text)
     assert "not significant" in text and "no gap closure is stated" in text and "closes" not in text, text
 
 
@@ -160,3 +161,33 @@ def test_domain_verdicts_follow_the_excess_its_error_and_the_run_state():
     assert rows[1][2:] == ["0.400 vs 0.100: +0.300 ± 0.010 no verdict (not converged)", "unstable"]
     assert "Runs beyond their training domain: grace1l (mixed) at σ = 0.0 (of 3 finished runs)" in sec.text[-1]
     assert domain_section(ds.drop_vars("gamma_above_1_excess")) is None
+
+
+def test_findings_answer_each_question_or_say_what_resolving_costs(results):
+    """dp's runs all 0.9 ± 0.01 off the reference: 'no' to Q1 and Q4 once every run is converged;
+    0.00 ± 0.01: 'yes'; unconverged: not resolved, with a projection in core-hours (the fixture's
+    runs took 360 s per ps on 2 CPUs). Every question has a row, Q3 from dp (local) against mace."""
+    from edlbench.findings import table
+    from edlbench.report import locality_section, orientation_section, sigma_section
+
+    ds = xr.open_dataset(results).load()
+    ds["cos_theta_layer1_dev_sem"][:] = 0.01
+
+    def rows(data):
+        found = [f for sec in (orientation_section(data, 0.05), locality_section(data, 0.05), sigma_section(data, 0.05)) for f in sec.findings]
+        return table(data, found, 0.05)[1]
+
+    for dev, converged, answer in ((0.9, 1, "no — off the reference"), (0.0, 1, "yes — all 2 runs within τ = 0.05"),
+                                   (0.0, 0, "not resolved at this scale")):
+        data = ds.assign(converged=ds.converged * 0 + converged)
+        data["cos_theta_layer1_dev"].loc[dict(model="dp")] = dev
+        body = rows(data)
+        dp = {r[1]: r for r in body if r[1].startswith("dp (")}
+        assert dp["dp (charge-specific): first-layer ⟨cos θ⟩"][3].startswith(answer), dp
+        assert dp["dp (mixed) at every charge it ran: first-layer ⟨cos θ⟩"][3].startswith(answer), dp
+        assert [r[0][:3] for r in body if r[0]] == ["Q1.", "Q2.", "Q3.", "Q4."]
+        if converged:
+            assert dp["dp (charge-specific): first-layer ⟨cos θ⟩"][4] == "—"
+        else:
+            assert re.fullmatch(r"≥ [\d.–]+ ps per replica of each of its 2 runs: [\d.]+ core-hours", dp["dp (charge-specific): first-layer ⟨cos θ⟩"][4])
+    assert any(r[1].startswith("local − message passing") for r in body)

@@ -26,6 +26,8 @@ import xarray as xr  # noqa: E402
 from edlbench.backends import SPECS  # noqa: E402
 from edlbench.contract import STATUS, load  # noqa: E402
 from edlbench.files import staged_folder  # noqa: E402
+from edlbench.findings import Finding, resolved  # noqa: E402
+from edlbench.findings import table as findings_table  # noqa: E402
 from edlbench.metrics import MD_SEED, REFERENCE  # noqa: E402
 from edlbench.statistics import significant  # noqa: E402
 
@@ -40,6 +42,7 @@ class Section:
     text: list[str] = field(default_factory=list)
     tables: list[tuple[list[str], list[list[str]]]] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  #: its answers to the study's questions (the Findings section)
 
 
 def models(ds: xr.Dataset) -> list[str]:
@@ -245,6 +248,57 @@ def _delta(x: float, err: float, significant: bool) -> str:
     return f"Δ = {x:+.3f} ± {err:.3f} ({n:.1f} σ), {'significant' if significant else 'not significant'}"
 
 
+def _worst(ds: xr.Dataset, question: int, who: str, runs: list[tuple], tolerance: float) -> Finding:
+    """Q1/Q4 for one model and quantity from its finished runs (model, variant, n_ion, Δ, e, converged,
+    significant): no if a deviation is significant, yes if every run agrees within `tolerance`, else
+    the largest |Δ|, unresolved."""
+    def where(r: tuple) -> str:
+        return f"σ = {float(ds.sigma.sel(n_ion=r[2])):.1f} ({r[1]})"
+
+    if not runs:
+        return Finding(question, who, "no finished run", False, tolerance=tolerance)
+    keys = [(r[0], "mixed" if r[1] == "mixed" else f"n{r[2]}", r[2]) for r in runs]
+    worst = max(runs, key=lambda r: abs(r[3]))
+    hits = [r for r in runs if r[6]]
+    if hits:
+        r = max(hits, key=lambda r: abs(r[3]))
+        return Finding(question, who, f"no — off the reference at {where(r)}; {len(hits)} of {len(runs)} runs significantly off",
+                       True, keys, r[3], r[4], tolerance)
+    if all(resolved(r[3], r[4], False, r[5], tolerance) for r in runs):
+        return Finding(question, who, f"yes — all {len(runs)} runs within τ = {tolerance} (largest at {where(worst)})", True,
+                       keys, worst[3], worst[4], tolerance)
+    return Finding(question, who, f"largest deviation at {where(worst)}; {sum(r[5] for r in runs)} of {len(runs)} runs converged",
+                   False, keys, worst[3], worst[4], tolerance)
+
+
+#: τ of the ion height: models agree with the reference within it (Å; a tenth of the ~2.5 Å between water layers)
+ION_TOLERANCE = 0.25
+
+
+def ion_height_findings(ds: xr.Dataset) -> list[Finding]:
+    """Q1's ion distribution: the mean ion height above the nearer surface plane of each model
+    where it was trained (charge-specific, else mixed) against the reference's, Δ ± both errors,
+    significant after Holm's correction over all these runs, between converged, finished runs."""
+    if "ion_height" not in ds or REFERENCE not in ds.model.values:
+        return []
+    ref, ref_e, ref_c = (_reference(ds, q).values for q in ("ion_height", "ion_height_sem", "converged"))
+    cells = []
+    for model in models(ds):
+        v = "charge-specific" if np.isfinite(variants(ds, "ion_height", model)["charge-specific"]).any() else "mixed"
+        if v not in variants(ds, "ion_height", model):
+            continue
+        h, e, status, conv = (variants(ds, q, model)[v].values for q in ("ion_height", "ion_height_sem", "status", "converged"))
+        dof = variants(ds, "ion_height_dof", model)[v].values if "ion_height_dof" in ds else np.full(len(h), np.inf)
+        cells += [(model, v, int(ds.n_ion.values[i]), h[i] - ref[i], float(np.hypot(e[i], ref_e[i])), bool(conv[i] == 1 and ref_c[i] == 1), dof[i])
+                  for i in range(len(h)) if np.isfinite(h[i] - ref[i]) and status[i] == STATUS["ok"]]
+    if not cells:
+        return []
+    sig = significant(*(np.array([c[k] for c in cells]) for k in (3, 4, 6)), [c[5] for c in cells])
+    runs = [(*c[:6], bool(x)) for c, x in zip(cells, sig)]
+    return [_worst(ds, 1, f"{m} ({runs_m[0][1]}): ion height (Å)", runs_m, ION_TOLERANCE)
+            for m in dict.fromkeys(c[0] for c in runs) if (runs_m := [r for r in runs if r[0] == m])]
+
+
 def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
     """Q1, Q2, Q4: first-layer orientation of mixed vs charge-specific models against the reference.
     A run that ended unstable enters no verdict or mean; a difference is significant at 95 % after
@@ -271,13 +325,21 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
             ok = np.abs(d) <= np.maximum(tolerance, 2 * e)
             have = np.isfinite(d)
             summaries.setdefault(model, {})[v] = (d, e, (conv[v] == 1) & ref_conv, int((ok & have).sum()), int(have.sum()), dof[v])
-            cells += [(len(rows), d[i], e[i], bool(conv[v][i] == 1 and ref_conv[i]), dof[v][i]) for i in range(len(d)) if have[i]]
+            cells += [(len(rows), d[i], e[i], bool(conv[v][i] == 1 and ref_conv[i]), dof[v][i], i) for i in range(len(d)) if have[i]]
             rows.append([model, v] + ["unstable" if status[v][i] == STATUS["unstable"] else _fmt(d[i], e[i]) for i in range(len(d))]
                         + [None, f"{int((ok & have).sum())}/{int(have.sum())}"])
     sig = significant(*(np.array([c[k] for c in cells]) for k in (1, 2, 4)), [c[3] for c in cells]) if cells else []
     for r, row in enumerate(rows):
         mine = [bool(x) for c, x in zip(cells, sig) if c[0] == r]
         row[-2] = f"{sum(mine)}/{len(mine)}"
+    runs = [(rows[c[0]][0], rows[c[0]][1], int(ds.n_ion.values[c[5]]), *c[1:4], bool(x)) for c, x in zip(cells, sig)]
+    for model in summaries:  # Q1: each model where it was trained (charge-specific, else mixed); Q4: its mixed model
+        mine = {v: [r for r in runs if r[:2] == (model, v)] for v in ("charge-specific", "mixed")}
+        best = "charge-specific" if mine["charge-specific"] else "mixed"
+        sec.findings.append(_worst(ds, 1, f"{model} ({best}): first-layer ⟨cos θ⟩", mine[best], tolerance))
+        if "mixed" in summaries[model]:
+            sec.findings.append(_worst(ds, 4, f"{model} (mixed) at every charge it ran: first-layer ⟨cos θ⟩", mine["mixed"], tolerance))
+    sec.findings += ion_height_findings(ds)
     comparisons = []
     for model, summary in summaries.items():
         if len(summary) < 2:
@@ -296,14 +358,19 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
     for (model, m_ok, m_n, c_ok, c_n, k, m_dev, c_dev, err, converged, _), sig_k in zip(comparisons, verdict):
         closer = ("charge-specific is closer" if c_dev < m_dev else "mixed is closer") if sig_k else "no verdict on which is closer"
         why = "" if converged else " (not every run involved is converged)"
+        both = f"mean |Δ⟨cos θ⟩₁| {m_dev:.3f} (mixed) vs {c_dev:.3f} (charge-specific)"
         sec.text.append(f"{model}: mixed training reproduces the reference at {m_ok}/{m_n} charges, charge-specific at {c_ok}/{c_n}; "
-                        f"at the {k} charges both ran, mean |Δ⟨cos θ⟩₁| {m_dev:.3f} (mixed) vs {c_dev:.3f} (charge-specific): "
-                        f"{_delta(m_dev - c_dev, err, sig_k)}{why} — {closer}.")
+                        f"at the {k} charges both ran, {both}: {_delta(m_dev - c_dev, err, sig_k)}{why} — {closer}.")
+        common = ds.n_ion.values[np.isfinite(summaries[model]["mixed"][0]) & np.isfinite(summaries[model]["charge-specific"][0])]
+        done = resolved(m_dev - c_dev, err, sig_k, converged, tolerance)
+        answer = (closer if sig_k else "they agree within τ") if done else f"{m_dev:.3f} (mixed) vs {c_dev:.3f} (charge-specific){why}"
+        sec.findings.append(Finding(2, f"{model}: mixed − charge-specific, mean abs Δ⟨cos θ⟩₁ over {k} charges", answer, done,
+                                    [(model, t, int(n)) for n in common for t in ("mixed", f"n{n}")], m_dev - c_dev, err))
     sec.tables.append((header, rows))
     return sec
 
 
-def locality_section(ds: xr.Dataset) -> Section:
+def locality_section(ds: xr.Dataset, tolerance: float) -> Section:
     """Q3: locality vs message passing, from deviations, errors and stability of the mixed models."""
     sec = Section("Locality, message passing and robustness (question 3)")
     header = ["model", "kind", "receptive field", "mean abs Δ⟨cos θ⟩₁ (mixed)", "mean ρ_O RMSD (mixed, g/cm³)", "force RMSE (mixed, meV/Å)", "unstable runs"]
@@ -327,7 +394,7 @@ def locality_section(ds: xr.Dataset) -> Section:
         spec = SPECS.get(model)
         kind, reach = (spec.kind, spec.receptive_field) if spec else ("?", "?")
         if np.isfinite(dev):
-            by_kind.setdefault(kind, []).append((dev, dev_err, converged, float(dof[have].min())))
+            by_kind.setdefault(kind, []).append((dev, dev_err, converged, float(dof[have].min()), model, ds.n_ion.values[have]))
         rows.append([model, kind, reach, _fmt(dev), _fmt(rmsd), _fmt(rmse), _fmt(unstable)])
     sec.tables.append((header, rows))
     if "local" in by_kind and "message passing" in by_kind:
@@ -339,10 +406,18 @@ def locality_section(ds: xr.Dataset) -> Section:
         closer = f"{'message passing' if mp < local else 'locality'} is closer to the reference" if sig else "no verdict"
         sec.text.append(f"Mixed-trained local models deviate by {local:.3f} on average (finished runs), message-passing models by "
                         f"{mp:.3f}: {_delta(local - mp, err, sig)}{'' if l_conv and m_conv else ' (not every run is converged)'} — {closer}.")
+        done = resolved(local - mp, err, sig, l_conv and m_conv, tolerance)
+        runs = [(x[4], "mixed", int(n)) for kind in ("local", "message passing") for x in by_kind[kind] for n in x[5]]
+        answer = (closer if sig else "they agree within τ") if done else \
+            f"local {local:.3f} vs message passing {mp:.3f}{'' if l_conv and m_conv else ' (not every run converged)'}"
+        sec.findings.append(Finding(3, "local − message passing: mean abs Δ⟨cos θ⟩₁ of the mixed models", answer, done, runs, local - mp, err))
+    else:
+        missing = " and ".join(k for k in ("local", "message passing") if k not in by_kind)
+        sec.findings.append(Finding(3, "local vs message passing (mixed)", f"no finished mixed-trained {missing} model in this run", False))
     return sec
 
 
-def sigma_section(ds: xr.Dataset, aware: str = "dpsigma", base: str = "dp") -> Section | None:
+def sigma_section(ds: xr.Dataset, tolerance: float, aware: str = "dpsigma", base: str = "dp") -> Section | None:
     """The σ-aware baseline: does knowing σ close the gap between mixed and charge-specific training?
     Mean |Δ⟨cos θ⟩₁| of three variants on the charges all of them finished; the gap (base mixed −
     base charge-specific) and the improvement (base mixed − σ-aware) are tested with Holm's
@@ -381,6 +456,13 @@ def sigma_section(ds: xr.Dataset, aware: str = "dpsigma", base: str = "dp") -> S
     if len(tests) < 2:
         return sec
     improvement, imp_err = tests[1]
+    done = resolved(improvement, imp_err, bool(sig[1]), converged, tolerance)
+    answer = ("σ as an input brings it closer" if improvement > 0 else "σ as an input takes it further") if sig[1] else \
+        "they agree within τ" if done else "no verdict"
+    if not done:
+        answer = f"{mean[a]:.3f} (σ-aware) vs {mean[m]:.3f} (mixed {base}){why}"
+    sec.findings.append(Finding(4, f"mixed {base} − σ-aware {aware}: mean abs Δ⟨cos θ⟩₁ at σ = {sigmas}", answer, done,
+                                [(x, "mixed", int(n)) for x in (aware, base) for n in ds.n_ion.values[common]], improvement, imp_err))
     if sig[0] and gap > 0:
         closed = improvement / gap  # error with the shared base-mixed term: cov(improvement, gap) = err[m]²
         closed_err = np.sqrt(imp_err ** 2 / gap ** 2 + improvement ** 2 * gap_err ** 2 / gap ** 4 - 2 * improvement * err[m] ** 2 / gap ** 3)
@@ -501,6 +583,16 @@ def oc25_section(ds: xr.Dataset) -> Section:
     return sec
 
 
+FINDINGS_CRITERIA = ("Each question answered from the MLIP runs against the reference — the first-layer ⟨cos θ⟩ and the "
+                     "ion height above the nearer surface plane — as Δ ± σ (n σ). An answer is given only when the "
+                     "difference is significant (95 % after Holm's correction, converged and finished runs) or when "
+                     "converged runs agree within τ ({tolerance} for ⟨cos θ⟩, " + f"{ION_TOLERANCE} Å for the ion height) with 2σ ≤ τ; "
+                     "otherwise it is not resolved at this scale, and the projection says how long its MLIP runs would "
+                     "at least have to be (≥ 20 independent samples per series and replica; σ falling as 1/√length until a "
+                     "difference of today's size is 2.5 σ or 2σ ≤ τ; a drift that makes a run's halves disagree is not "
+                     "projected) and what that costs at the runs' measured speed (the reference's MD not counted).")
+
+
 def build_report(results: Path, outdir: Path, tolerance: float = 0.05) -> Path:
     """Figures (PNG + SVG), report.md and self-contained report.html in `outdir`; returns report.html."""
     ds = load(results, "results")
@@ -515,11 +607,14 @@ def _write_report(ds: xr.Dataset, results: Path, outdir: Path, tolerance: float)
         profiles = Section("Profiles", ["Reference (black), mixed-trained (blue) and charge-specific (orange, dashed) models; faint curves "
                                          "labelled 'unstable' are runs stopped by the stability checks (no verdict uses them)."],
                            figures=[plot_profiles(ds, m, outdir) for m in models(ds)])
-        sections += [profiles, orientation_section(ds, tolerance), locality_section(ds), errors_section(ds), oc25_section(ds)]
-        sections += [s for s in [sigma_section(ds)] if s is not None] + [convergence_section(ds)]
-        sections[1].figures.append(plot_layer1_orientation(ds, outdir))
+        orientation, errors = orientation_section(ds, tolerance), errors_section(ds)
+        orientation.figures.append(plot_layer1_orientation(ds, outdir))
         if "rmse_force_committee" in ds:
-            sections[3].figures.append(plot_rmse_matrix(ds, outdir))
+            errors.figures.append(plot_rmse_matrix(ds, outdir))
+        sections += [profiles, orientation, locality_section(ds, tolerance), errors, oc25_section(ds)]
+        sections += [s for s in [sigma_section(ds, tolerance)] if s is not None] + [convergence_section(ds)]
+        findings = [f for sec in sections for f in sec.findings]
+        sections.insert(0, Section("Findings", [FINDINGS_CRITERIA.format(tolerance=tolerance)], [findings_table(ds, findings, tolerance)]))
         if "committee_spread" in ds or "gamma_max" in ds:
             sections.append(Section("Model uncertainty", [
                 "Along each model's MD, averaged over frames: the committee's force spread (maximum over atoms), and the maximum "
