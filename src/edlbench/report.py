@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -645,17 +646,22 @@ def to_markdown(title: str, meta: str, sections: list[Section]) -> str:
     return "\n".join(lines)
 
 
+#: a table cell that starts as a number does (right-aligned in the HTML)
+NUMBER = re.compile(r"^[-+−]?[\d.]|^[–—]$")
+
+
 def to_html(title: str, meta: str, sections: list[Section], outdir: Path) -> str:
     e = html.escape
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>"
              "body{font-family:sans-serif;max-width:1200px;margin:auto}table{border-collapse:collapse;margin:1em 0}"
-             "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}img{max-width:100%}</style></head><body>",
+             "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right;white-space:nowrap}th,td.text{text-align:left;white-space:normal}img{max-width:100%}</style></head><body>",
              f"<h1>{e(title)}</h1><p>{e(meta)}</p>"]
     for sec in sections:
         parts.append(f"<h2>{e(sec.title)}</h2>" + "".join(f"<p>{e(t)}</p>" for t in sec.text))
         for header, rows in sec.tables:
             parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>"
-                         + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows) + "</table>")
+                         + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" if NUMBER.match(c) else f"<td class='text'>{e(c)}</td>" for c in r)
+                                   + "</tr>" for r in rows) + "</table>")  # words read left-aligned, numbers right
         for f in sec.figures:
             data = base64.b64encode((outdir / f).read_bytes()).decode()
             parts.append(f"<figure><img alt='{e(f)}' src='data:image/png;base64,{data}'></figure>")
