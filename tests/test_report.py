@@ -191,3 +191,15 @@ def test_findings_answer_each_question_or_say_what_resolving_costs(results):
         else:
             assert re.fullmatch(r"≥ [\d.–]+ ps per replica of each of its 2 runs: [\d.]+ core-hours", dp["dp (charge-specific): first-layer ⟨cos θ⟩"][4])
     assert any(r[1].startswith("local − message passing") for r in body)
+
+
+def test_locality_groups_each_kind_before_its_detail(results):
+    """gracefs ("local (Finnis–Sinclair ACE, …)") counts as local against mace; dpsigma ("local + σ
+    input") does not: with dp renamed gracefs the local − message passing comparison still stands."""
+    from edlbench.report import locality_section
+
+    ds = xr.open_dataset(results).load()
+    renamed = ds.assign_coords(model=[{"dp": "gracefs"}.get(str(m), str(m)) for m in ds.model.values])
+    for data in (ds, renamed):
+        (q3,) = locality_section(data, 0.05).findings
+        assert np.isfinite(q3.delta) and {r[0] for r in q3.runs} == {"gracefs" if data is renamed else "dp", "mace"}, q3

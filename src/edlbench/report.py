@@ -394,8 +394,8 @@ def locality_section(ds: xr.Dataset, tolerance: float) -> Section:
         unstable = float(ds.unstable_fraction.sel(**sel).mean()) if "unstable_fraction" in ds else np.nan
         spec = SPECS.get(model)
         kind, reach = (spec.kind, spec.receptive_field) if spec else ("?", "?")
-        if np.isfinite(dev):
-            by_kind.setdefault(kind, []).append((dev, dev_err, converged, float(dof[have].min()), model, ds.n_ion.values[have]))
+        if np.isfinite(dev):  # grouped by kind before its detail: gracefs is local, dpsigma (σ input) apart
+            by_kind.setdefault(kind.split(" (")[0], []).append((dev, dev_err, converged, float(dof[have].min()), model, ds.n_ion.values[have]))
         rows.append([model, kind, reach, _fmt(dev), _fmt(rmsd), _fmt(rmse), _fmt(unstable)])
     sec.tables.append((header, rows))
     if "local" in by_kind and "message passing" in by_kind:
