@@ -46,6 +46,7 @@ class Finding:
     delta: float = np.nan
     err: float = np.nan
     tolerance: float = np.nan  #: its τ, where it is not the report's (another quantity)
+    remedy: str = "needs models not in this run"  #: what resolves it when no run of it can be lengthened
 
 
 def resolved(delta: float, err: float, sig: bool, converged: bool, tolerance: float) -> bool:
@@ -78,7 +79,7 @@ def projection(ds: xr.Dataset, finding: Finding, tolerance: float) -> str:
         cpus = _value(run, "md_cpus")
         costs["GPU-hours" if cpus == 0 else "core-hours"] += k * length * _value(run, "md_seconds_per_ps") * (cpus or 1) / 3600
     if not lengths:
-        return "needs models not in this run"
+        return finding.remedy
     span = f"{min(lengths):.3g}" if f"{min(lengths):.3g}" == f"{max(lengths):.3g}" else f"{min(lengths):.3g}–{max(lengths):.3g}"
     spent = [f"{v:.2g} {unit}" for unit, v in costs.items() if v > 0]
     cost = " + ".join(spent) if np.isfinite(list(costs.values())).all() and spent else "cost not measured in this results file"

@@ -194,10 +194,12 @@ def plot_uncertainty(ds: xr.Dataset, outdir: Path) -> str:
     """Along each model's MD against σ: the mean maximum committee force deviation, and the mean
     maximum of the backend's own per-atom γ (1, dotted: GRACE's GMM outlier fence, the edge of
     GRACE-FS's active-set hull), with their standard errors; a black × marks a run that stopped
-    as unstable; and the γ > 1 rate on the test frames (:func:`plot_test_gamma`)."""
-    fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.4), layout="constrained")
-    plot_test_gamma(ds, axes[2])
-    for ax, (name, label, empty) in zip(axes, UNCERTAINTY_PANELS):
+    as unstable; and the γ > 1 rate on the test frames (:func:`plot_test_gamma`). A quantity no run
+    has (no committee, no γ) gets no panel."""
+    panels = [p for p in UNCERTAINTY_PANELS if p[0] in ds and np.isfinite(ds[p[0]]).any()] or list(UNCERTAINTY_PANELS)
+    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(4.5 * (len(panels) + 1), 3.4), layout="constrained")
+    plot_test_gamma(ds, axes[-1])
+    for ax, (name, label, empty) in zip(axes, panels):
         ax.set_xlabel(SIGMA_LABEL)
         ax.set_ylabel(label)
         marked = False
@@ -249,26 +251,27 @@ def _delta(x: float, err: float, significant: bool) -> str:
     return f"Δ = {x:+.3f} ± {err:.3f} ({n:.1f} σ), {'significant' if significant else 'not significant'}"
 
 
-def _worst(ds: xr.Dataset, question: int, who: str, runs: list[tuple], tolerance: float) -> Finding:
+def _worst(ds: xr.Dataset, question: int, who: str, runs: list[tuple], tolerance: float, unstable: int = 0) -> Finding:
     """Q1/Q4 for one model and quantity from its finished runs (model, variant, n_ion, Δ, e, converged,
     significant): no if a deviation is significant, yes if every run agrees within `tolerance`, else
-    the largest |Δ|, unresolved."""
+    the largest |Δ|, unresolved; `unstable` runs of the same model enter no verdict and are named."""
     def where(r: tuple) -> str:
         return f"σ = {float(ds.sigma.sel(n_ion=r[2])):.1f} ({r[1]})"
 
+    stopped = f"; {unstable} more stopped unstable (no verdict)" if unstable else ""
     if not runs:
-        return Finding(question, who, "no finished run", False, tolerance=tolerance)
+        return Finding(question, who, f"no finished run{stopped}", False, tolerance=tolerance)
     keys = [(r[0], "mixed" if r[1] == "mixed" else f"n{r[2]}", r[2]) for r in runs]
     worst = max(runs, key=lambda r: abs(r[3]))
     hits = [r for r in runs if r[6]]
     if hits:
         r = max(hits, key=lambda r: abs(r[3]))
-        return Finding(question, who, f"no — off the reference at {where(r)}; {len(hits)} of {len(runs)} runs significantly off",
+        return Finding(question, who, f"no — off the reference at {where(r)}; {len(hits)} of {len(runs)} runs significantly off{stopped}",
                        True, keys, r[3], r[4], tolerance)
     if all(resolved(r[3], r[4], False, r[5], tolerance) for r in runs):
-        return Finding(question, who, f"yes — all {len(runs)} runs within τ = {tolerance} (largest at {where(worst)})", True,
+        return Finding(question, who, f"yes — all {len(runs)} runs within τ = {tolerance} (largest at {where(worst)}){stopped}", True,
                        keys, worst[3], worst[4], tolerance)
-    return Finding(question, who, f"largest deviation at {where(worst)}; {sum(r[5] for r in runs)} of {len(runs)} runs converged",
+    return Finding(question, who, f"largest deviation at {where(worst)}; {sum(r[5] for r in runs)} of {len(runs)} runs converged{stopped}",
                    False, keys, worst[3], worst[4], tolerance)
 
 
@@ -313,7 +316,7 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
                     "halves agreeing); unstable runs are shown as such and enter no verdict.")
     header = ["model", "training"] + [f"σ = {s:.1f}" for s in ds.sigma.values] + ["significant Δ", "reproduced"]
     ref_conv = _reference(ds, "converged").values == 1 if "converged" in ds else np.zeros(ds.sizes["n_ion"], bool)
-    rows, cells, summaries = [], [], {}
+    rows, cells, summaries, stopped = [], [], {}, {}
     for model in models(ds):
         dev, sem = variants(ds, "cos_theta_layer1_dev", model), variants(ds, "cos_theta_layer1_dev_sem", model)
         status, conv = _flag(ds, "status", model, STATUS["ok"]), _flag(ds, "converged", model, 0)
@@ -325,6 +328,7 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
                 continue  # e.g. a backend trained on the mixed set only
             ok = np.abs(d) <= np.maximum(tolerance, 2 * e)
             have = np.isfinite(d)
+            stopped[model, v] = int((status[v] == STATUS["unstable"]).sum())
             summaries.setdefault(model, {})[v] = (d, e, (conv[v] == 1) & ref_conv, int((ok & have).sum()), int(have.sum()), dof[v])
             cells += [(len(rows), d[i], e[i], bool(conv[v][i] == 1 and ref_conv[i]), dof[v][i], i) for i in range(len(d)) if have[i]]
             rows.append([model, v] + ["unstable" if status[v][i] == STATUS["unstable"] else _fmt(d[i], e[i]) for i in range(len(d))]
@@ -337,9 +341,10 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
     for model in summaries:  # Q1: each model where it was trained (charge-specific, else mixed); Q4: its mixed model
         mine = {v: [r for r in runs if r[:2] == (model, v)] for v in ("charge-specific", "mixed")}
         best = "charge-specific" if mine["charge-specific"] else "mixed"
-        sec.findings.append(_worst(ds, 1, f"{model} ({best}): first-layer ⟨cos θ⟩", mine[best], tolerance))
+        sec.findings.append(_worst(ds, 1, f"{model} ({best}): first-layer ⟨cos θ⟩", mine[best], tolerance, stopped.get((model, best), 0)))
         if "mixed" in summaries[model]:
-            sec.findings.append(_worst(ds, 4, f"{model} (mixed) at every charge it ran: first-layer ⟨cos θ⟩", mine["mixed"], tolerance))
+            sec.findings.append(_worst(ds, 4, f"{model} (mixed) at every charge it ran: first-layer ⟨cos θ⟩", mine["mixed"], tolerance,
+                                       stopped.get((model, "mixed"), 0)))
     sec.findings += ion_height_findings(ds)
     comparisons = []
     for model, summary in summaries.items():
@@ -348,6 +353,9 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
         (md, me, mc, m_ok, m_n, m_dof), (cd, ce, cc, c_ok, c_n, c_dof) = summary["mixed"], summary["charge-specific"]
         common = np.isfinite(md) & np.isfinite(cd)
         if not common.any():
+            sec.findings.append(Finding(2, f"{model}: mixed vs charge-specific", "no charge where both finished (an unstable run "
+                                                                                  "enters no verdict)", False,
+                                        remedy="needs a mixed and a charge-specific run that both finish at one charge"))
             continue
         k = int(common.sum())
         m_dev, c_dev = float(np.abs(md[common]).mean()), float(np.abs(cd[common]).mean())
