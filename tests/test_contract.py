@@ -76,7 +76,8 @@ def test_aggregate_keeps_a_run_without_frames_beside_runs_with_frames(tmp_path):
     all NaN, status unstable; the other runs' values are untouched by the outer join."""
     empty = empty_profiles(Frames(tmp_path / "t.nc", ["Au", "O", "H", "H", "Na"], np.empty((0, 5, 3)), np.empty((0, 3, 3)), None, {"ion": "Na"}))
     uncertainty = {x for name in UNCERTAINTY for x in (name, f"{name}_sem")}  # set by profiles_file from the trajectory
-    assert set(empty.data_vars) == set(profiles_ds(1).data_vars) - {"status", "status_step"} - uncertainty
+    run_info = {"status", "status_step", "md_seconds_per_ps", "md_cpus"}  # the run's own record, also set by profiles_file
+    assert set(empty.data_vars) == set(profiles_ds(1).data_vars) - run_info - uncertainty
     ok = run_coords(profiles_ds(1), "dp", "mixed", 0, 0.0, 0)
     empty = run_coords(empty, "dp", "mixed", 2, -49.4, 0)
     empty["status"], empty["status_step"] = ((), np.int8(STATUS["unstable"])), ((), 20)
