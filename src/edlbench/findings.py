@@ -54,6 +54,12 @@ def resolved(delta: float, err: float, sig: bool, converged: bool, tolerance: fl
     return bool(sig or (converged and abs(delta) <= tolerance and 2 * err <= tolerance))
 
 
+def answer(sig: bool, done: bool, closer: str, otherwise: str) -> str:
+    """A comparison's plain answer: which side is closer when significant, agreement when resolved
+    otherwise, else `otherwise` (the numbers, unresolved)."""
+    return (closer if sig else "they agree within τ") if done else otherwise
+
+
 def length_factor(delta: float, err: float, tolerance: float) -> float:
     """How many times longer the runs must be for the error alone to resolve Δ (≥ 1)."""
     wanted = max(abs(delta) / Z_RESOLVE if np.isfinite(delta) else 0.0, tolerance / 2)

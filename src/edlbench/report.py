@@ -27,7 +27,7 @@ import xarray as xr  # noqa: E402
 from edlbench.backends import SPECS  # noqa: E402
 from edlbench.contract import STATUS, load  # noqa: E402
 from edlbench.files import staged_folder  # noqa: E402
-from edlbench.findings import Finding, resolved  # noqa: E402
+from edlbench.findings import Finding, answer, resolved  # noqa: E402
 from edlbench.findings import table as findings_table  # noqa: E402
 from edlbench.metrics import MD_SEED, REFERENCE  # noqa: E402
 from edlbench.statistics import significant  # noqa: E402
@@ -367,13 +367,13 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
     for (model, m_ok, m_n, c_ok, c_n, k, m_dev, c_dev, err, converged, _), sig_k in zip(comparisons, verdict):
         closer = ("charge-specific is closer" if c_dev < m_dev else "mixed is closer") if sig_k else "no verdict on which is closer"
         why = "" if converged else " (not every run involved is converged)"
-        both = f"mean |Δ⟨cos θ⟩₁| {m_dev:.3f} (mixed) vs {c_dev:.3f} (charge-specific)"
         sec.text.append(f"{model}: mixed training reproduces the reference at {m_ok}/{m_n} charges, charge-specific at {c_ok}/{c_n}; "
-                        f"at the {k} charges both ran, {both}: {_delta(m_dev - c_dev, err, sig_k)}{why} — {closer}.")
+                        f"at the {k} charges both ran, mean |Δ⟨cos θ⟩₁| {m_dev:.3f} (mixed) vs {c_dev:.3f} (charge-specific): "
+                        f"{_delta(m_dev - c_dev, err, sig_k)}{why} — {closer}.")
         common = ds.n_ion.values[np.isfinite(summaries[model]["mixed"][0]) & np.isfinite(summaries[model]["charge-specific"][0])]
         done = resolved(m_dev - c_dev, err, sig_k, converged, tolerance)
-        answer = (closer if sig_k else "they agree within τ") if done else f"{m_dev:.3f} (mixed) vs {c_dev:.3f} (charge-specific){why}"
-        sec.findings.append(Finding(2, f"{model}: mixed − charge-specific, mean abs Δ⟨cos θ⟩₁ over {k} charges", answer, done,
+        sec.findings.append(Finding(2, f"{model}: mixed − charge-specific, mean abs Δ⟨cos θ⟩₁ over {k} charges",
+                                    answer(sig_k, done, closer, f"{m_dev:.3f} (mixed) vs {c_dev:.3f} (charge-specific){why}"), done,
                                     [(model, t, int(n)) for n in common for t in ("mixed", f"n{n}")], m_dev - c_dev, err))
     sec.tables.append((header, rows))
     return sec
@@ -417,9 +417,9 @@ def locality_section(ds: xr.Dataset, tolerance: float) -> Section:
                         f"{mp:.3f}: {_delta(local - mp, err, sig)}{'' if l_conv and m_conv else ' (not every run is converged)'} — {closer}.")
         done = resolved(local - mp, err, sig, l_conv and m_conv, tolerance)
         runs = [(x[4], "mixed", int(n)) for kind in ("local", "message passing") for x in by_kind[kind] for n in x[5]]
-        answer = (closer if sig else "they agree within τ") if done else \
-            f"local {local:.3f} vs message passing {mp:.3f}{'' if l_conv and m_conv else ' (not every run converged)'}"
-        sec.findings.append(Finding(3, "local − message passing: mean abs Δ⟨cos θ⟩₁ of the mixed models", answer, done, runs, local - mp, err))
+        numbers = f"local {local:.3f} vs message passing {mp:.3f}{'' if l_conv and m_conv else ' (not every run converged)'}"
+        sec.findings.append(Finding(3, "local − message passing: mean abs Δ⟨cos θ⟩₁ of the mixed models", answer(sig, done, closer, numbers),
+                                    done, runs, local - mp, err))
     else:
         missing = " and ".join(k for k in ("local", "message passing") if k not in by_kind)
         sec.findings.append(Finding(3, "local vs message passing (mixed)", f"no finished mixed-trained {missing} model in this run", False))
@@ -466,11 +466,9 @@ def sigma_section(ds: xr.Dataset, tolerance: float, aware: str = "dpsigma", base
         return sec
     improvement, imp_err = tests[1]
     done = resolved(improvement, imp_err, bool(sig[1]), converged, tolerance)
-    answer = ("σ as an input brings it closer" if improvement > 0 else "σ as an input takes it further") if sig[1] else \
-        "they agree within τ" if done else "no verdict"
-    if not done:
-        answer = f"{mean[a]:.3f} (σ-aware) vs {mean[m]:.3f} (mixed {base}){why}"
-    sec.findings.append(Finding(4, f"mixed {base} − σ-aware {aware}: mean abs Δ⟨cos θ⟩₁ at σ = {sigmas}", answer, done,
+    closer = "σ as an input brings it closer" if improvement > 0 else "σ as an input takes it further"
+    sec.findings.append(Finding(4, f"mixed {base} − σ-aware {aware}: mean abs Δ⟨cos θ⟩₁ at σ = {sigmas}",
+                                answer(bool(sig[1]), done, closer, f"{mean[a]:.3f} (σ-aware) vs {mean[m]:.3f} (mixed {base}){why}"), done,
                                 [(x, "mixed", int(n)) for x in (aware, base) for n in ds.n_ion.values[common]], improvement, imp_err))
     if sig[0] and gap > 0:
         closed = improvement / gap  # error with the shared base-mixed term: cov(improvement, gap) = err[m]²
