@@ -25,9 +25,17 @@ def nextflow() -> str:
     return exe
 
 
-def run_nf(*args, cwd):
+STUB = ("-stub-run", "-c", str(ROOT / "tests/stub.config"))
+
+
+def run_nf(*args, cwd, timeout: float = 3000):
+    """Nextflow's stdout; a failure or a run past `timeout` (s) fails with the end of its log."""
     env = {**os.environ, "NXF_ANSI_LOG": "false"}
-    proc = subprocess.run([nextflow(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=3000)
+    try:
+        proc = subprocess.run([nextflow(), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        log = Path(cwd) / ".nextflow.log"
+        pytest.fail(f"nextflow {args[0]} ran past {timeout:.0f} s; its log ends:\n" + (log.read_text()[-4000:] if log.exists() else "(no log)"))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout
 
@@ -105,8 +113,8 @@ def test_stub_run_of_paper_plan(tmp_path):
     params = yaml.safe_load((ROOT / "params/paper.yaml").read_text())
     params["md"]["replicas"] = 1
     (tmp_path / "paper.yaml").write_text(yaml.safe_dump(params))
-    out = run_nf("run", str(ROOT / "main.nf"), "-profile", "paper,local", "-stub-run", "--params_yaml", str(tmp_path / "paper.yaml"),
-                 "--outdir", str(tmp_path / "r"), cwd=tmp_path)
+    out = run_nf("run", str(ROOT / "main.nf"), "-profile", "paper,local", *STUB, "--params_yaml", str(tmp_path / "paper.yaml"),
+                 "--outdir", str(tmp_path / "r"), cwd=tmp_path, timeout=900)
     plan = make_plan(tmp_path / "paper.yaml")
     assert plan["replicas"]["reference"] > 1
     assert len(trace(tmp_path / "r")) == expected_tasks(plan), out
@@ -148,8 +156,8 @@ def test_resume_reruns_only_the_steps_an_edited_setting_feeds(tmp_path):
 
     def resume() -> tuple[Counter, Counter]:
         (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-        run_nf("run", str(ROOT / "main.nf"), "-profile", "test,local", "-stub-run", "-resume", "--params_yaml",
-               str(tmp_path / "params.yaml"), "--outdir", str(tmp_path / "r"), cwd=tmp_path)
+        run_nf("run", str(ROOT / "main.nf"), "-profile", "test,local", *STUB, "-resume", "--params_yaml",
+               str(tmp_path / "params.yaml"), "--outdir", str(tmp_path / "r"), cwd=tmp_path, timeout=600)
         rows = trace(tmp_path / "r")
         count = {status: Counter(r["name"].split(" ")[0].split(":")[-1] for r in rows if r["status"] == status) for status in ("COMPLETED", "CACHED")}
         return count["COMPLETED"], count["CACHED"]
