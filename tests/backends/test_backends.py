@@ -85,7 +85,7 @@ def md_run(backend, trained, oracle_data, tmp_path_factory):
 @pytest.mark.accuracy
 def test_md_200_steps(md_run):
     info, traj = md_run
-    assert info["status"] == "ok", info
+    assert info["status"] == "ok", f"{info['status']} at step {info.get('status_step')}: {info.get('reason')}"
     assert len(read_frames(traj)) == 10
 
 
