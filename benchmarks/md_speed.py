@@ -40,10 +40,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from md_overhead import relaxed_start
-
 from ase import Atoms
 from ase.io import write
+from md_overhead import relaxed_start
 
 from edlbench import backends
 from edlbench.build import BuildConfig
