@@ -24,7 +24,7 @@ from pydantic import Field
 
 from edlbench.config import settings
 from edlbench.dataset import ENERGY_KEY, FORCES_KEY
-from edlbench.errors import InputError
+from edlbench.errors import InputError, brief
 from edlbench.files import atomic_output, existing
 from edlbench.geometry import IONS, METALS, check_slab_cell, metal_symbol
 from edlbench.units import ENERGY_RANGE, Units, likely_unit, to_ev, unit_problem
@@ -127,7 +127,7 @@ def import_files(paths: list[Path], outdir: Path, cfg: ImportConfig) -> dict[int
         try:
             images = read(path, ":")
         except Exception as exc:  # ASE raises many types for files it cannot parse
-            raise InputError(f"{path}: cannot read as labelled frames ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+            raise InputError(f"{path}: cannot read as labelled frames ({brief(exc)})") from None
         if problem := truncation(path, len(images)):
             raise InputError(f"{path}: {problem}")
         if not images:

@@ -23,7 +23,7 @@ from ase.geometry import cell_to_cellpar, cellpar_to_cell
 from ase.io import read
 
 from edlbench import __version__
-from edlbench.errors import InputError
+from edlbench.errors import InputError, brief
 from edlbench.files import existing
 
 
@@ -90,7 +90,7 @@ def _read_ours(path: Path, index: slice) -> Frames:
             angles = np.ma.filled(nc.variables["cell_angles"][index].astype(float), np.nan)
             times = np.asarray(nc.variables["time"][index], dtype=float) if "time" in nc.variables else None
         except (OSError, RuntimeError, IndexError, ValueError) as exc:
-            raise InputError(f"{path}: damaged trajectory ({type(exc).__name__}: {exc})") from None
+            raise InputError(f"{path}: damaged trajectory ({brief(exc)})") from None
     if pos.ndim != 3 or pos.shape[1:] != (len(numbers), 3) or len(lengths) != len(pos) or len(angles) != len(pos):
         raise InputError(f"{path}: inconsistent trajectory arrays (coordinates {pos.shape}, {len(numbers)} atom types, {len(lengths)} cells)")
     if np.any(numbers < 1) or np.any(numbers >= len(chemical_symbols)):
@@ -106,7 +106,7 @@ def _read_ase(path: Path, index: slice) -> Frames:
     try:
         images = read(path, index=index)
     except Exception as exc:  # ASE raises many types for unreadable files
-        raise InputError(f"{path}: cannot read trajectory ({type(exc).__name__}: {exc})") from None
+        raise InputError(f"{path}: cannot read trajectory ({brief(exc)})") from None
     if not images:
         raise InputError(f"{path}: no frames")
     symbols = images[0].get_chemical_symbols()
@@ -147,7 +147,7 @@ def read_structure(path: str | Path) -> Atoms:
     try:
         atoms = read(path)
     except Exception as exc:  # ASE raises many types for unreadable files
-        raise InputError(f"{path}: cannot read structure ({type(exc).__name__}: {exc})") from None
+        raise InputError(f"{path}: cannot read structure ({brief(exc)})") from None
     if not atoms.pbc.all() or abs(atoms.cell.volume) < 1e-6:
         raise InputError(f"{path}: the structure is not periodic in x, y and z (a slab with water between its periodic images is needed)")
     if not np.isfinite(atoms.positions).all() or not np.isfinite(atoms.cell.array).all():

@@ -35,7 +35,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from edlbench.config import construct, settings
-from edlbench.errors import InputError
+from edlbench.errors import InputError, brief
 from edlbench.files import atomic_output
 from edlbench.processes import popen
 
@@ -176,7 +176,7 @@ def calculator(name: str, model: Path, device: str = "auto", precision: str = "t
     except InputError:
         raise
     except Exception as exc:  # the packages raise many types for a file they cannot load
-        raise InputError(f"{path}: {name} cannot load this model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+        raise InputError(f"{path}: {name} cannot load this model ({brief(exc)})") from None
 
 
 def gamma(name: str, model: Path, device: str = "auto"):

@@ -29,7 +29,7 @@ from pydantic import Field
 
 from edlbench.backends import merge, run_logged, torch_device
 from edlbench.config import settings
-from edlbench.errors import InputError
+from edlbench.errors import InputError, brief
 from edlbench.processes import executable
 
 DEFAULTS = {
@@ -193,8 +193,7 @@ def load(model: Path, task: str | None, device: str = "auto", precision: str | N
     try:
         unit = load_predict_unit(str(model), inference_settings=settings, device=torch_device(device))
     except Exception as exc:  # a user's file that torch/fairchem cannot read as a checkpoint
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise InputError(f"{model}: not a loadable fairchem checkpoint ({type(exc).__name__}: {first})") from None
+        raise InputError(f"{model}: not a loadable fairchem checkpoint ({brief(exc)})") from None
     if task is None and len(unit.dataset_to_tasks) == 1:
         task = next(iter(unit.dataset_to_tasks))
     if task not in unit.dataset_to_tasks:

@@ -40,7 +40,7 @@ from pydantic import Field
 
 from edlbench.backends import merge, run_logged
 from edlbench.config import settings
-from edlbench.errors import InputError
+from edlbench.errors import InputError, brief
 from edlbench.processes import executable
 
 Section = Annotated[dict[str, Any] | None, Field(description="deep-merged into the same section of gracemaker's input.yaml")]
@@ -165,7 +165,12 @@ def gamma(model: Path, device: str = "auto") -> Callable[[Atoms], np.ndarray]:
         calc = TPCalculator(model=str(path))
         calc.enable_uq("gamma_only")
     except Exception as exc:  # TensorFlow raises many types for a damaged SavedModel
-        raise InputError(f"{path}: cannot load the γ model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+        raise InputError(f"{path}: cannot load the γ model ({brief(exc)})") from None
+    return per_atom_gamma(calc)
+
+
+def per_atom_gamma(calc) -> Callable[[Atoms], np.ndarray]:
+    """Structures → the per-atom γ that `calc` (a GRACE calculator with γ enabled) puts in its results."""
 
     def per_atom(atoms: Atoms) -> np.ndarray:
         atoms = atoms.copy()

@@ -24,7 +24,7 @@ import numpy as np
 from ase import Atoms
 
 from edlbench.backends import grace, merge
-from edlbench.errors import InputError
+from edlbench.errors import InputError, brief
 
 PRESET = "FS"
 Options = grace.Options
@@ -56,15 +56,8 @@ def gamma(model: Path, device: str = "cpu") -> Callable[[Atoms], np.ndarray]:
     try:
         calc.set_active_set(str(asi))
     except (RuntimeError, ValueError) as exc:  # pyace's C++ reader of the .asi (a NumPy zip)
-        raise InputError(f"{asi}: cannot load the γ model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
-
-    def per_atom(atoms: Atoms) -> np.ndarray:
-        atoms = atoms.copy()
-        atoms.calc = calc
-        atoms.get_potential_energy()
-        return np.asarray(calc.results["gamma"], float)
-
-    return per_atom
+        raise InputError(f"{asi}: cannot load the γ model ({brief(exc)})") from None
+    return grace.per_atom_gamma(calc)
 
 
 def gamma_file(model: Path) -> Path:
