@@ -83,22 +83,38 @@ STYLE = {"reference": dict(color="k", lw=2), "mixed": dict(color="C0"), "charge-
 UNSTABLE = dict(alpha=0.35)  # how a run that stopped as unstable is drawn (and labelled "unstable")
 
 
+#: ⟨cos θ⟩ is drawn where ρ_O reaches this (g/cm³, 5 % of bulk water): rarer heights average a handful of molecules
+RHO_O_MIN = 0.05
+
+
 def plot_profiles(ds: xr.Dataset, model: str, outdir: Path) -> str:
-    """Profiles per charge (rows) and quantity (columns): reference, mixed and charge-specific."""
+    """Profiles per charge (rows: the charges `model` ran MD at) and quantity (columns): reference,
+    mixed and charge-specific, legends naming model and training set."""
     quantities = [(q, label) for q, label in PROFILES if q in ds]
-    fig, axes = plt.subplots(ds.n_ion.size, len(quantities), figsize=(4 * len(quantities), 2.4 * ds.n_ion.size), squeeze=False, sharex=True, layout="constrained")
-    for row, k in enumerate(ds.n_ion.values):
+    ran = {v: np.isfinite(da).any("z").values for v, da in variants(ds, quantities[0][0], model).items()} if quantities else {}
+    rows = [k for i, k in enumerate(ds.n_ion.values) if any(r[i] for r in ran.values())] or list(ds.n_ion.values)
+    fig, axes = plt.subplots(len(rows), len(quantities), figsize=(4 * len(quantities), 2.4 * len(rows) + 0.4), squeeze=False, sharex=True, layout="constrained")
+    for row, k in enumerate(rows):
+        trained = {"reference": "reference", "mixed": f"{model} mixed", "charge-specific": f"{model} n{k}"}
         for col, (q, label) in enumerate(quantities):
             ax = axes[row, col]
+            ax.set_ylabel(label)
+            if q in ("rho_ion", "c_ion") and k == 0:
+                ax.text(0.5, 0.5, "no ions at n = 0", transform=ax.transAxes, ha="center", va="center", color="0.4")
+                ax.set_yticks([])
+                continue
             curves = {"reference": _reference(ds, q).sel(n_ion=k)} if REFERENCE in ds.model.values else {}
             curves.update({v: da.sel(n_ion=k) for v, da in variants(ds, q, model).items()})
             status = {"reference": _reference(ds, "status").sel(n_ion=k)} if REFERENCE in ds.model.values else {}
             status.update({v: da.sel(n_ion=k) for v, da in variants(ds, "status", model).items()})
+            rho = {"reference": _reference(ds, "rho_O").sel(n_ion=k)} if REFERENCE in ds.model.values else {}
+            rho.update({v: da.sel(n_ion=k) for v, da in variants(ds, "rho_O", model).items()} if "rho_O" in ds else {})
             for name, da in curves.items():
+                if q == "cos_theta" and name in rho:
+                    da = da.where(rho[name] >= RHO_O_MIN)
                 if np.isfinite(da).any():
                     unstable = int(status[name]) == STATUS["unstable"]  # drawn faint, labelled: it enters no verdict
-                    ax.plot(ds.z, da, label=f"{name} (unstable)" if unstable else name, **STYLE[name], **(UNSTABLE if unstable else {}))
-            ax.set_ylabel(label)
+                    ax.plot(ds.z, da, label=f"{trained[name]} (unstable)" if unstable else trained[name], **STYLE[name], **(UNSTABLE if unstable else {}))
             if col == 0:
                 ax.set_title(f"n_ion = {k}, σ = {float(ds.sigma.sel(n_ion=k)):.1f} µC/cm² per cell", fontsize=9, loc="left")
     for ax in axes[-1]:
@@ -106,8 +122,10 @@ def plot_profiles(ds: xr.Dataset, model: str, outdir: Path) -> str:
     for ax in axes[:, 0]:  # per charge: which runs there ended unstable
         if ax.lines:
             ax.legend(fontsize=7)
-    drawn = [v for v, da in variants(ds, quantities[0][0], model).items() if np.isfinite(da).any()] if quantities else []
-    fig.suptitle(f"{model}: {' vs '.join(drawn) or 'no'} training")  # names only what the panels hold
+    drawn = [v for v, r in ran.items() if r.any()]
+    skipped = [int(k) for k in ds.n_ion.values if k not in rows]
+    fig.suptitle(f"{model}: {' vs '.join(drawn) or 'no'} training" + (f" (no MD at n = {', '.join(map(str, skipped))})" if skipped else "")
+                 + f"; ⟨cos θ⟩ where ρ_O ≥ {RHO_O_MIN} g/cm³")  # names only what the panels hold
     return _save(fig, outdir, f"profiles_{model}")
 
 
@@ -170,6 +188,11 @@ UNCERTAINTY_PANELS = (("committee_spread", "committee force spread, frame mean (
                       ("gamma_max", "max γ over atoms, frame mean (own γ)", "no model with its own γ in this run"))
 
 
+def _dodge(ds: xr.Dataset) -> float:
+    """x offset (µC/cm²) that keeps coincident points of one σ apart: 2 % of the σ range."""
+    return 0.02 * float(np.ptp(ds.sigma.values)) if ds.sizes["n_ion"] > 1 else 1.0
+
+
 def plot_test_gamma(ds: xr.Dataset, ax) -> None:
     """The fraction of atoms with γ > 1 on the held-out test frames at each σ, per model and
     training set (seed MD_SEED, the model that runs the MD): the in-domain rate at its own charges."""
@@ -177,7 +200,7 @@ def plot_test_gamma(ds: xr.Dataset, ax) -> None:
     ax.set_ylabel("fraction of atoms with γ > 1, test frames")
     have = "gamma_above_1_test" in ds and MD_SEED in ds.seed.values
     rate, sem = (ds[q].sel(seed=MD_SEED) for q in ("gamma_above_1_test", "gamma_above_1_test_sem")) if have else (None, None)
-    dodge = 0.02 * float(np.ptp(ds.sigma.values)) if ds.sizes["n_ion"] > 1 else 1.0  # µC/cm²: coincident points stay apart
+    dodge = _dodge(ds)
     for i, model in enumerate(models(ds) if have else []):
         for j, t in enumerate(rate.train_set.values):
             r, e = rate.sel(model=model, train_set=t), sem.sel(model=model, train_set=t)
@@ -199,6 +222,7 @@ def plot_uncertainty(ds: xr.Dataset, outdir: Path) -> str:
     panels = [p for p in UNCERTAINTY_PANELS if p[0] in ds and np.isfinite(ds[p[0]]).any()] or list(UNCERTAINTY_PANELS)
     fig, axes = plt.subplots(1, len(panels) + 1, figsize=(4.5 * (len(panels) + 1), 3.4), layout="constrained")
     plot_test_gamma(ds, axes[-1])
+    dodge = _dodge(ds)
     for ax, (name, label, empty) in zip(axes, panels):
         ax.set_xlabel(SIGMA_LABEL)
         ax.set_ylabel(label)
@@ -208,10 +232,11 @@ def plot_uncertainty(ds: xr.Dataset, outdir: Path) -> str:
             for v, da in variants(ds, name, model).items() if name in ds else ():
                 if not np.isfinite(da).any():
                     continue
-                ax.errorbar(ds.sigma, da, yerr=sems.get(v), marker="o", capsize=3, color=f"C{i}", ls=STYLE[v].get("ls", "-"), label=f"{model} ({v})")
+                x = ds.sigma.values + (0.5 if v == "charge-specific" else -0.5) * dodge  # coincident points stay apart
+                ax.errorbar(x, da, yerr=sems.get(v), marker="o" if v == "mixed" else "s", capsize=3, color=f"C{i}", ls=STYLE[v].get("ls", "-"), label=f"{model} ({v})")
                 unstable = (status[v] == STATUS["unstable"]) & np.isfinite(da.values)
                 if unstable.any():
-                    ax.plot(ds.sigma.values[unstable], da.values[unstable], "x", color="k", ms=9, mew=2,
+                    ax.plot(x[unstable], da.values[unstable], "x", color="k", ms=9, mew=2,
                             label="_nolegend_" if marked else "run stopped unstable")
                     marked = True
         if not ax.lines:
