@@ -7,7 +7,7 @@ from ase.units import _Nav
 
 from edlbench.build import WATER_MASS, BuildConfig, build_interface
 from edlbench.errors import InputError
-from edlbench.geometry import lateral_area, surface_charge
+from edlbench.geometry import lateral_area, lateral_period, surface_charge
 
 CFG = BuildConfig(repeats=(3, 4), layers=3, gap=12.0, n_ions=(0, 4), seed=7)
 
@@ -33,6 +33,16 @@ def test_counts_and_charge_bookkeeping(built):
 def test_sigma_of_known_cell():
     # 1 e on the 3×3 Au(111) cell (8.65 Å × 7.49 Å) is 24.7 µC/cm²
     assert surface_charge(1, 8.6507 * 7.4918) == pytest.approx(-24.72, abs=0.01)
+
+
+def test_lateral_period_is_the_shortest_in_plane_translation(built):
+    """Against a brute-force search over i·a + j·b, |i|, |j| ≤ 8: the built (orthogonal) cell, and skewed ones."""
+    rng = np.random.default_rng(3)
+    cells = [np.asarray(built[0].cell)] + [np.array([[10.0, 0, 0], [*rng.uniform([-15, 1], [15, 12]), 0], [0, 0, 30.0]]) for _ in range(30)]
+    grid = np.array([(i, j) for i in range(-8, 9) for j in range(-8, 9) if i or j])
+    for cell in cells:
+        assert lateral_period(cell) == pytest.approx(np.linalg.norm(grid @ cell[:2, :2], axis=1).min(), rel=1e-12), cell
+    assert lateral_period(built[0].cell) == pytest.approx(min(built[0].cell.lengths()[:2]))
 
 
 def test_water_density_in_liquid_region(built):

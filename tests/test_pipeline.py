@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
+from ase.io import read
 
 from edlbench.errors import InputError
 from edlbench.plan import make_plan
@@ -94,6 +95,10 @@ def test_pipeline_results(pipeline):
     assert restarts.is_dir() and not any(restarts.iterdir())
     assert (pipeline / "results/datasets/datasets/manifest.json").exists()
     assert "no checkpoint given" in json.loads(ds.attrs["skipped_models"])["esen_oc25"]
+    for backend in plan["backends"]:  # the plan's receptive field, against the cell the runs used
+        assert float(ds.receptive_field.sel(model=backend)) == plan["receptive_field"][backend]
+    period = ds.lateral_period.sel(model="reference")
+    assert np.allclose(period, min(read(pipeline / "results/build/n0.extxyz").cell.lengths()[:2])), period.values
     report = (pipeline / "results/report/report/report.md").read_text()
     assert "Not in this run: no checkpoint given" in report
     assert "## Which runs left the training domain" in report and "Runs beyond their training domain:" in report

@@ -15,6 +15,7 @@ from edlbench.report import domain_section
 from synthetic import errors_ds, profiles_ds
 
 MODELS = {"dp": ["mixed", "n0", "n2"], "mace": ["mixed", "n0", "n2"], "dpsigma": ["mixed"], "esen_oc25": ["pretrained"]}
+REACH = {"dp": 6.0, "mace": 10.0, "dpsigma": 6.0}  # Å; esen_oc25's is its checkpoint's (not known)
 FIGURES = ["profiles_dp", "profiles_mace", "profiles_dpsigma", "profiles_esen_oc25", "cos_theta_layer1_vs_sigma", "rmse_matrix", "uncertainty"]
 
 
@@ -33,7 +34,7 @@ def results(tmp_path_factory):
     for model, train_sets in MODELS.items():
         for t in train_sets:
             files.append(write(errors_ds(model, t, 0, (0,) if t == "n0" else (0, 2), gamma=model == "mace"), out / f"e-{model}-{t}.nc", "errors"))
-    return write(aggregate(files), out / "results.nc", "results")
+    return write(aggregate(files, receptive_field=REACH), out / "results.nc", "results")
 
 
 def test_report_has_every_figure_and_table(results, tmp_path):
@@ -203,3 +204,15 @@ def test_locality_groups_each_kind_before_its_detail(results):
     for data in (ds, renamed):
         (q3,) = locality_section(data, 0.05).findings
         assert np.isfinite(q3.delta) and {r[0] for r in q3.runs} == {"gracefs" if data is renamed else "dp", "mace"}, q3
+
+
+def test_locality_table_sets_each_receptive_field_against_the_cells_lateral_period(results):
+    """The synthetic cell is 10 × 10 Å: dp's 6 Å reach half of it and more, mace's 10 Å all of it."""
+    from edlbench.report import locality_section
+
+    sec = locality_section(xr.open_dataset(results).load(), 0.05)
+    header, rows = sec.tables[0]
+    by_model = {r[0]: dict(zip(header, r)) for r in rows}
+    assert by_model["dp"]["receptive field"] == "6.0 Å (r_c)" and float(by_model["dp"]["÷ lateral period"]) == pytest.approx(0.6)
+    assert by_model["mace"]["receptive field"] == "10.0 Å (num_interactions × r_max)" and float(by_model["mace"]["÷ lateral period"]) == pytest.approx(1.0)
+    assert any("shortest lateral period is 10.0 Å" in t for t in sec.text)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from edlbench.contract import STATUS, load
@@ -87,10 +88,11 @@ def replica_means(runs: xr.Dataset) -> xr.Dataset:
     return out
 
 
-def aggregate(paths: list[str | Path], skipped: dict[str, str] | None = None) -> xr.DataTree:
+def aggregate(paths: list[str | Path], skipped: dict[str, str] | None = None, receptive_field: dict[str, float] | None = None) -> xr.DataTree:
     """results.nc's tree from any mix of profiles and errors files (outer join, NaN where absent):
     the replica means, errors and metrics at the root, every run in the child ``replicas``;
-    `skipped` (model → reason, from the plan) is kept as the JSON attribute ``skipped_models``."""
+    `skipped` (model → reason, from the plan) is kept as the JSON attribute ``skipped_models``,
+    `receptive_field` (model → Å, from the plan) as the variable of that name (NaN: not known)."""
     profiles, errors = [], []
     for path in map(Path, paths):
         kind = _kind(path)
@@ -116,6 +118,8 @@ def aggregate(paths: list[str | Path], skipped: dict[str, str] | None = None) ->
         runs["status"] = runs.status.fillna(STATUS["missing"]).astype("i1")
     root = _merge(([replica_means(runs)] if profiles else []) + errors_parts)
     root = add_metrics(root, runs if profiles else None)
+    if receptive_field:
+        root["receptive_field"] = ("model", [float(receptive_field.get(str(m), np.nan)) for m in root.model.values])
     root.attrs["sources"] = " ".join(str(p) for p, _ in profiles + errors)
     root.attrs["skipped_models"] = json.dumps(skipped or {})
     root.attrs["replica_error"] = ("X_sem: the larger of the replica scatter/sqrt(K) (Student t, X_dof = K - 1) and the "

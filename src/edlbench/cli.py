@@ -201,8 +201,8 @@ def _aggregate(args: argparse.Namespace) -> None:
     from edlbench.contract import write
     from edlbench.plan import read_plan
 
-    skipped = read_plan(args.plan)["skipped"] if args.plan else {}
-    write(aggregate(args.files, skipped), args.output, "results")
+    plan = read_plan(args.plan) if args.plan else {}
+    write(aggregate(args.files, plan.get("skipped", {}), plan.get("receptive_field", {})), args.output, "results")
     print(args.output)
 
 

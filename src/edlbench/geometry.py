@@ -8,6 +8,7 @@ Lengths in Å, surface charge in µC/cm².
 from __future__ import annotations
 
 import numpy as np
+from ase.geometry import minkowski_reduce
 from ase.units import _e
 
 from edlbench.errors import InputError
@@ -34,6 +35,14 @@ def lateral_area(cell: np.ndarray) -> float:
     """Area |a × b| of the surface cell in Å²."""
     cell = np.asarray(cell, dtype=float)
     return float(abs(np.cross(cell[0], cell[1])[2]))
+
+
+def lateral_period(cell: np.ndarray) -> float:
+    """Shortest in-plane lattice translation |i·a + j·b| (Å; i, j not both 0) of the cell, from ASE's
+    Minkowski reduction: an atom's periodic images lie this far apart, so within a receptive field
+    beyond half of it an ion and its image can both lie, and beyond the whole of it an atom's own."""
+    reduced, _ = minkowski_reduce(np.asarray(cell, dtype=float), pbc=[True, True, False])  # in 2D its basis holds the shortest
+    return float(np.linalg.norm(reduced[:2], axis=1).min())
 
 
 def surface_charge(n_ion: int, area: float, ion_charge: int = 1) -> float:

@@ -20,6 +20,7 @@ checkpoint it is left out and the reason kept under ``skipped``, so every other 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from edlbench import backends as registry
@@ -97,7 +98,9 @@ def make_plan(params_path: str | Path, seed: int = 1, imported: bool = False) ->
     ``reference`` (charge state × replica, with the seeds of its build and MD), ``train`` (backend ×
     train_set × committee member, with its test sets), ``md`` (backend × train_set × charge ×
     replica, run with committee member 0), each naming its environment, committee size, whether
-    its backend gives its own γ, and output ``id``; plus the per-step ``settings`` and the backends ``skipped``. `imported`: the reference
+    its backend gives its own γ, and output ``id``; plus the per-step ``settings``, the backends
+    ``skipped`` and each backend's ``receptive_field`` (Å, from its options; none where the
+    checkpoint decides). `imported`: the reference
     is the user's DFT frames (``--dft``), which allows one replica."""
     params = load_params(params_path)
     where = params["_path"]
@@ -131,8 +134,10 @@ def make_plan(params_path: str | Path, seed: int = 1, imported: bool = False) ->
            "model": f"{b}/{t}", "committee": committee[b], "gamma": gamma[b], "cpu_only": spec[b].cpu_calculator, "serial": spec[b].serial, "charge": f"n{n}", "n_ion": n, "replica": r,
            "md_seed": sections["md"].seed + r}
           for b in chosen for t in sets[b] for n in md_charges(t, md_ions, pipeline[b].cross_charge_md) for r in range(k_md)]
+    reach = {b: registry.get(b).receptive_field(registry.options(enabled[b])) for b in chosen}
     return {"charges": charges, "train_sets": train_sets, "backends": chosen, "replicas": {"reference": k_ref, "md": k_md},
-            "reference": reference, "train": train, "md": md, "settings": _settings(params, chosen), "skipped": skipped}
+            "reference": reference, "train": train, "md": md, "settings": _settings(params, chosen), "skipped": skipped,
+            "receptive_field": {b: r for b, r in reach.items() if math.isfinite(r)}}
 
 
 def read_plan(path: Path) -> dict:

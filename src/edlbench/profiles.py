@@ -49,7 +49,7 @@ from pydantic import Field
 from edlbench.config import settings
 from edlbench.contract import STATUS, run_coords, write
 from edlbench.errors import InputError
-from edlbench.geometry import IONS, METALS, check_slab_cell, lateral_area, metal_symbol, surface_charge, wrap_vectors
+from edlbench.geometry import IONS, METALS, check_slab_cell, lateral_area, lateral_period, metal_symbol, surface_charge, wrap_vectors
 from edlbench.interface import heights, surface_planes, water_hydrogens
 from edlbench.statistics import analyse, equilibration
 from edlbench.trajectory import Frames, read_frames
@@ -262,6 +262,7 @@ def compute_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr
     out["ion_closest_approach"] = ((), closest)
     out["layer1_cutoff"] = ((), cutoff)
     out["gap"] = ((), float(gap.mean()))
+    out["lateral_period"] = ((), lateral_period(cells[0]))
     out["n_frames"] = ((), n_f)
     out["time_ps"] = ((), float(n_f * dt))
     coords = {
@@ -320,7 +321,7 @@ def empty_profiles(frames: Frames, cfg: ProfileConfig = ProfileConfig()) -> xr.D
     out = {}
     for name, dim in dims.items():
         out[name] = out[f"{name}_sem"] = (dim, np.full(len(coords[dim]), np.nan))
-    for name in ("cos_theta_layer1", "ion_closest_approach", "layer1_cutoff", "gap", "t_equilibration", *SERIES_STATS):
+    for name in ("cos_theta_layer1", "ion_closest_approach", "layer1_cutoff", "gap", "lateral_period", "t_equilibration", *SERIES_STATS):
         out[name] = ((), np.nan)
     out["cos_theta_layer1_sem"] = ((), np.nan)
     out["n_frames"], out["time_ps"], out["converged"] = ((), 0), ((), 0.0), ((), np.int8(0))

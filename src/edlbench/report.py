@@ -407,7 +407,8 @@ def orientation_section(ds: xr.Dataset, tolerance: float) -> Section:
 def locality_section(ds: xr.Dataset, tolerance: float) -> Section:
     """Q3: locality vs message passing, from deviations, errors and stability of the mixed models."""
     sec = Section("Locality, message passing and robustness (question 3)")
-    header = ["model", "kind", "receptive field", "mean abs Δ⟨cos θ⟩₁ (mixed)", "mean ρ_O RMSD (mixed, g/cm³)", "force RMSE (mixed, meV/Å)", "unstable runs"]
+    period = float(ds.lateral_period.sel(model=REFERENCE).mean()) if "lateral_period" in ds and REFERENCE in ds.model.values else np.nan
+    header = ["model", "kind", "receptive field", "÷ lateral period", "mean abs Δ⟨cos θ⟩₁ (mixed)", "mean ρ_O RMSD (mixed, g/cm³)", "force RMSE (mixed, meV/Å)", "unstable runs"]
     rows, by_kind = [], {}
     for model in models(ds):
         if "mixed" not in ds.train_set.values or (ds.status.sel(model=model, train_set="mixed") == STATUS["missing"]).all():
@@ -426,11 +427,18 @@ def locality_section(ds: xr.Dataset, tolerance: float) -> Section:
         rmse = float(ds.rmse_force_committee.sel(**sel).mean()) if "rmse_force_committee" in ds else np.nan
         unstable = float(ds.unstable_fraction.sel(**sel).mean()) if "unstable_fraction" in ds else np.nan
         spec = SPECS.get(model)
-        kind, reach = (spec.kind, spec.receptive_field) if spec else ("?", "?")
+        kind, how = (spec.kind, spec.receptive_field) if spec else ("?", "?")
+        field = float(ds.receptive_field.sel(model=model)) if "receptive_field" in ds else np.nan
+        reach = f"{field:.1f} Å ({how})" if np.isfinite(field) else how
         if np.isfinite(dev):  # grouped by kind before its detail: gracefs is local, dpsigma (σ input) apart
             by_kind.setdefault(kind.split(" (")[0], []).append((dev, dev_err, converged, float(dof[have].min()), model, ds.n_ion.values[have]))
-        rows.append([model, kind, reach, _fmt(dev), _fmt(rmsd), _fmt(rmse), _fmt(unstable)])
+        rows.append([model, kind, reach, _fmt(field / period), _fmt(dev), _fmt(rmsd), _fmt(rmse), _fmt(unstable)])
     sec.tables.append((header, rows))
+    if np.isfinite(period):
+        sec.text.append(f"The cell's shortest lateral period is {period:.1f} Å. Within a receptive field beyond half of it (ratio > 0.5) "
+                        "an ion and its periodic image can both lie; beyond all of it (ratio > 1) an atom sees its own image. Such "
+                        "a model sees the ions' lateral order, and, at this cell size, more of the cell's charge than a local "
+                        "model would at a larger one: 'local' means local below 0.5.")
     if "local" in by_kind and "message passing" in by_kind:
         (local, l_err, l_conv, l_dof), (mp, m_err, m_conv, m_dof) = (
             (np.mean([x[0] for x in by_kind[k]]), np.sqrt(np.sum([x[1] ** 2 for x in by_kind[k]])) / len(by_kind[k]),

@@ -48,7 +48,7 @@ class BackendSpec:
     module: str  #: the backend module (its ML package is imported inside its functions only)
     env: str  #: environment it runs in: .venvs/<env>, containers/<env>.{lock,def}
     kind: str  #: locality, as the report groups models: "local" or "message passing" (+ detail)
-    receptive_field: str  #: with the module's default options, as the report shows it
+    receptive_field: str  #: how it follows from the options (the module's ``receptive_field(config)`` gives Å)
     packages: tuple[str, ...]  #: distributions whose versions every output records
     trainer: str | None  #: the package's own training command (None: pretrained, no fitting)
     castable: bool = False  #: its calculator can run a model in another precision than it was trained in
@@ -71,17 +71,17 @@ _MAXVOL = "MaxVol grade (pyace active set)"
 _FAIRCHEM = ("fairchem-core", "torch")
 #: backend name -> its spec
 SPECS: dict[str, BackendSpec] = {
-    "dp": BackendSpec("edlbench.backends.dp", "deepmd", "local", "6 Å (r_c)", _DEEPMD, "dp"),
-    "dpmp": BackendSpec("edlbench.backends.dpmp", "deepmd", "message passing", "18 Å (3 × 6 Å)", _DEEPMD, "dp"),
-    "dpsigma": BackendSpec("edlbench.backends.dpsigma", "deepmd", "local + σ input", "6 Å (r_c)", _DEEPMD, "dp"),
-    "mace": BackendSpec("edlbench.backends.mace", "mace", "message passing", "10 Å (2 × 5 Å)", ("mace-torch", "torch"), "mace_run_train", castable=True),
-    "grace1l": BackendSpec("edlbench.backends.grace1l", "grace", "local", "5 Å (r_c)", _GRACE, "gracemaker", framework="tensorflow",
+    "dp": BackendSpec("edlbench.backends.dp", "deepmd", "local", "r_c", _DEEPMD, "dp"),
+    "dpmp": BackendSpec("edlbench.backends.dpmp", "deepmd", "message passing", "nlayers × e_rcut", _DEEPMD, "dp"),
+    "dpsigma": BackendSpec("edlbench.backends.dpsigma", "deepmd", "local + σ input", "r_c", _DEEPMD, "dp"),
+    "mace": BackendSpec("edlbench.backends.mace", "mace", "message passing", "num_interactions × r_max", ("mace-torch", "torch"), "mace_run_train", castable=True),
+    "grace1l": BackendSpec("edlbench.backends.grace1l", "grace", "local", "r_c", _GRACE, "gracemaker", framework="tensorflow",
                            gamma=_GMM),
-    "grace2l": BackendSpec("edlbench.backends.grace2l", "grace", "message passing", "10 Å (2 × 5 Å)", _GRACE, "gracemaker",
+    "grace2l": BackendSpec("edlbench.backends.grace2l", "grace", "message passing", "2 × r_c", _GRACE, "gracemaker",
                            framework="tensorflow", gamma=_GMM),
-    "gracefs": BackendSpec("edlbench.backends.gracefs", "grace", "local (Finnis–Sinclair ACE, C++ evaluator)", "6 Å (r_c)", _GRACE, "gracemaker",
+    "gracefs": BackendSpec("edlbench.backends.gracefs", "grace", "local (Finnis–Sinclair ACE, C++ evaluator)", "r_c", _GRACE, "gracemaker",
                            framework="tensorflow", gamma=_MAXVOL, cpu_calculator=True, serial=True),
-    "esen": BackendSpec("edlbench.backends.esen", "fairchem", "message passing", "12 Å (2 × 6 Å)", _FAIRCHEM, "fairchem", castable=True),
+    "esen": BackendSpec("edlbench.backends.esen", "fairchem", "message passing", "num_layers × r_c", _FAIRCHEM, "fairchem", castable=True),
     "esen_oc25": BackendSpec("edlbench.backends.esen_oc25", "fairchem", "message passing (OC25, zero-shot)", "checkpoint's", _FAIRCHEM, None,
                              castable=True),
 }

@@ -97,6 +97,13 @@ def _run(args: list[str], log: Path, cwd: Path, what: str) -> None:
     run_logged(f"deepmd: {what}", args, log, cwd, env)
 
 
+def receptive_field(descriptor: dict, config: dict) -> float:
+    """Receptive field (Å) of `descriptor` under the ``model.descriptor`` of `config`: r_c, or
+    nlayers × e_rcut for DPA-3's RepFlow message passing."""
+    d = merge(descriptor, config.get("model", {}).get("descriptor", {}))
+    return float(d["repflow"]["nlayers"] * d["repflow"]["e_rcut"]) if "repflow" in d else float(d["rcut"])
+
+
 def train(name: str, descriptor: dict, train: Path, valid: Path, config: dict, workdir: Path, seed: int,
           sigma_input: bool = False) -> Path:
     """`dp --pt train` + `dp --pt freeze` (+ `dp --pt compress` for a descriptor in :data:`COMPRESSIBLE`);

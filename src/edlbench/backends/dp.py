@@ -12,6 +12,10 @@ DESCRIPTOR = {"type": "se_e2_a", "sel": "auto", "rcut": 6.0, "rcut_smth": 0.5, "
               "axis_neuron": 16, "resnet_dt": False, "precision": "float64"}
 
 
+def receptive_field(config: dict) -> float:
+    return deepmd.receptive_field(DESCRIPTOR, config)
+
+
 def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
     return deepmd.train("dp", DESCRIPTOR, train, valid, config, workdir, seed)
 

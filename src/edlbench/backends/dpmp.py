@@ -25,6 +25,10 @@ DESCRIPTOR = {
 }
 
 
+def receptive_field(config: dict) -> float:
+    return deepmd.receptive_field(DESCRIPTOR, config)
+
+
 def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
     return deepmd.train("dpmp", DESCRIPTOR, train, valid, config, workdir, seed)
 

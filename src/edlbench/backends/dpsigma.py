@@ -16,6 +16,10 @@ from edlbench.backends import deepmd
 from edlbench.backends.dp import DESCRIPTOR
 
 
+def receptive_field(config: dict) -> float:
+    return deepmd.receptive_field(DESCRIPTOR, config)
+
+
 def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
     return deepmd.train("dpsigma", DESCRIPTOR, train, valid, config, workdir, seed, sigma_input=True)
 

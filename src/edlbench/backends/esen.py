@@ -160,6 +160,12 @@ def latest_checkpoint(run: Path) -> Path | None:
 
 
 
+def receptive_field(config: dict) -> float:
+    """num_layers × cutoff (Å) of the backbone."""
+    backbone = merge(DEFAULTS, config)["backbone"]
+    return float(backbone["num_layers"] * backbone["cutoff"])
+
+
 def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
     """`fairchem -c` on a config written from `config`; returns the inference checkpoint."""
     from fairchem.core.scripts.create_finetune_dataset import compute_normalizer_and_linear_reference

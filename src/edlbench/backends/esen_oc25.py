@@ -49,6 +49,11 @@ def checkpoint_problem(checkpoint: str | None) -> str | None:
     return None
 
 
+def receptive_field(config: dict) -> float:
+    """NaN: the checkpoint's architecture is not read from the params file."""
+    return float("nan")
+
+
 def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
     """No fitting: check that the checkpoint loads offline with the oc25 task; link it as the model."""
     problem = checkpoint_problem(config.get("checkpoint"))

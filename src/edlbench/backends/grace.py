@@ -91,6 +91,11 @@ BASE = {
 
 
 
+def receptive_field(config: dict, layers: int = 1) -> float:
+    """layers × cutoff (Å) of `config` over :data:`BASE`."""
+    return float(layers * merge(BASE, config)["cutoff"])
+
+
 def train(preset: str, train: Path, valid: Path, config: dict, workdir: Path, seed: int, fs: bool = False) -> Path:
     """gracemaker on `train`/`valid` with `preset`, then (unless ``gamma: false``) the γ model:
     grace_uq's, or with `fs` pyace's active set of the exported GRACE-FS model; returns the

@@ -10,6 +10,10 @@ from edlbench.backends import grace
 PRESET = "GRACE_2LAYER_latest"
 
 
+def receptive_field(config: dict) -> float:
+    return grace.receptive_field(config, layers=2)
+
+
 def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
     return grace.train(PRESET, train, valid, config, workdir, seed)
 

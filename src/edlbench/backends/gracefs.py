@@ -33,6 +33,10 @@ DEFAULTS = {"cutoff": 6.0, "potential": {"kwargs": {"max_order": 3, "lmax": [5, 
                                                     "fs_parameters": [[1.0, 1.0], [1.0, 0.5]]}}}
 
 
+def receptive_field(config: dict) -> float:
+    return grace.receptive_field(merge(DEFAULTS, config))
+
+
 def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
     return grace.train(PRESET, train, valid, merge(DEFAULTS, config), workdir, seed, fs=True)
 

@@ -69,6 +69,12 @@ DEFAULTS = {
 }
 
 
+def receptive_field(config: dict) -> float:
+    """num_interactions × r_max (Å)."""
+    options = {**DEFAULTS, **{k: v for k, v in config.items() if v is not None}}
+    return float(options["num_interactions"] * options["r_max"])
+
+
 def train(train: Path, valid: Path, config: dict, workdir: Path, seed: int) -> Path:
     """Train with mace_run_train on REF_energy/REF_forces; returns the .model file (stage two's
     when it ran). With ``--restart_latest`` a training that finds a killed run's checkpoint
