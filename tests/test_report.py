@@ -216,3 +216,11 @@ def test_locality_table_sets_each_receptive_field_against_the_cells_lateral_peri
     assert by_model["dp"]["receptive field"] == "6.0 Å (r_c)" and float(by_model["dp"]["÷ lateral period"]) == pytest.approx(0.6)
     assert by_model["mace"]["receptive field"] == "10.0 Å (num_interactions × r_max)" and float(by_model["mace"]["÷ lateral period"]) == pytest.approx(1.0)
     assert any("shortest lateral period is 10.0 Å" in t for t in sec.text)
+
+
+def test_a_model_whose_runs_all_stopped_unstable_needs_a_stable_model_not_longer_runs():
+    from edlbench.report import _worst
+
+    stopped = _worst(None, 1, "gracefs (mixed)", [], 0.05, unstable=2)
+    assert not stopped.resolved and "2 more stopped unstable" in stopped.answer and "stays stable" in stopped.remedy
+    assert "not in this run" in _worst(None, 1, "gracefs (mixed)", [], 0.05).remedy  # nothing ran at all

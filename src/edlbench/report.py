@@ -285,7 +285,8 @@ def _worst(ds: xr.Dataset, question: int, who: str, runs: list[tuple], tolerance
 
     stopped = f"; {unstable} more stopped unstable (no verdict)" if unstable else ""
     if not runs:
-        return Finding(question, who, f"no finished run{stopped}", False, tolerance=tolerance)
+        remedy = "needs a model that stays stable here (more training data or epochs)" if unstable else Finding.remedy
+        return Finding(question, who, f"no finished run{stopped}", False, tolerance=tolerance, remedy=remedy)
     keys = [(r[0], "mixed" if r[1] == "mixed" else f"n{r[2]}", r[2]) for r in runs]
     worst = max(runs, key=lambda r: abs(r[3]))
     hits = [r for r in runs if r[6]]
