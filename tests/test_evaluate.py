@@ -1,7 +1,5 @@
 """Test-set errors and the in-domain γ rate of `edlbench.evaluate`, against numbers known by construction."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from ase import Atoms
@@ -11,7 +9,7 @@ from ase.io import read, write
 from edlbench.contract import load
 from edlbench.contract import write as write_contract
 from edlbench.dataset import ENERGY_KEY, FORCES_KEY
-from edlbench.evaluate import evaluate, gamma_metrics
+from edlbench.evaluate import evaluate
 
 
 def _test_set(path, n_ion: int, n_frames: int, rng: np.random.Generator):
@@ -44,25 +42,3 @@ def test_gamma_rate_on_test_frames(tmp_path):
     path = write_contract(ds, tmp_path / "errors.nc", "errors", seed=0)
     assert load(path, "errors").gamma_above_1_test.attrs["units"] == "1"
     assert "gamma_above_1_test" not in evaluate(EMT(), sets, "emt", "mixed", 0)
-
-
-
-def test_test_frame_gamma_error_counts_correlated_frames():
-    """Test frames in time order whose fraction of atoms with γ > 1 follows an AR(1) series with
-    g = (1 + φ)/(1 − φ) = 9: the standard error is std·√(g/N), ≈ 3 × the independent-frame std/√N
-    (2.6–3.9 over 30 seeds of this series: pymbar's g of 3000 frames)."""
-    rng = np.random.default_rng(4)
-    x = np.empty(3000)
-    x[0] = rng.standard_normal()
-    for i in range(1, len(x)):
-        x[i] = 0.8 * x[i - 1] + 0.6 * rng.standard_normal()
-    rates = np.clip(0.3 + 0.08 * x, 0, 1)
-    images = [Atoms("H", info={"rate": r}) for r in rates]
-
-    def per_atom(atoms: Atoms) -> np.ndarray:  # 200 atoms, the frame's share of them above 1
-        return np.where(np.arange(200) < round(200 * atoms.info["rate"]), 2.0, 0.5)
-
-    above = np.array([(per_atom(a) > 1).mean() for a in images])
-    got = gamma_metrics(per_atom, images, Path("test/n0.extxyz"))
-    assert got["gamma_above_1_test"] == pytest.approx(above.mean())
-    assert got["gamma_above_1_test_sem"] / (above.std(ddof=1) / np.sqrt(len(above))) == pytest.approx(3.0, rel=0.35)

@@ -576,7 +576,7 @@ def domain_section(ds: xr.Dataset) -> Section | None:
                     "run's charge where the model was trained on it (mixed; n_k at k), else at the training set's own charge k — "
                     "significantly: Δ > 0 at 95 % after Holm's correction over every run in this table, with the run's error "
                     "std·√(g/N) of its per-frame series (with replicas, the larger of that and their scatter/√K) and the test "
-                    "frames' standard error (std·√(g/N) over the test frames in time order) in quadrature, and only for finished, converged runs. "
+                    "frames' standard error (frames taken as independent) in quadrature, and only for finished, converged runs. "
                     "γ = 1 is the training data's own fence (GRACE-1L/2L: median + 3 × 1.4826 × MAD of the training atoms' GMM "
                     "distance; GRACE-FS: the active set's hull), so a rate above 0 on the test frames is the model's in-domain "
                     "baseline, not an error. The rate depends on the composition (the ion's environments are the rarest), which "
