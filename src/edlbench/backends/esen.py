@@ -159,7 +159,6 @@ def latest_checkpoint(run: Path) -> Path | None:
     return max(done, key=lambda d: int(d.name.split("_")[1]), default=None)
 
 
-
 def receptive_field(config: dict) -> float:
     """num_layers × cutoff (Å) of the backbone."""
     backbone = merge(DEFAULTS, config)["backbone"]
