@@ -83,6 +83,12 @@ STYLE = {"reference": dict(color="k", lw=2), "mixed": dict(color="C0"), "charge-
 UNSTABLE = dict(alpha=0.35)  # how a run that stopped as unstable is drawn (and labelled "unstable")
 
 
+def _runs_at(ds: xr.Dataset, name: str, model: str, k: int) -> dict[str, xr.DataArray]:
+    """`name` at charge `k` of the reference (where there is one) and of `model`'s variants."""
+    ref = {"reference": _reference(ds, name).sel(n_ion=k)} if REFERENCE in ds.model.values else {}
+    return ref | {v: da.sel(n_ion=k) for v, da in variants(ds, name, model).items()}
+
+
 #: ⟨cos θ⟩ is drawn where ρ_O reaches this (g/cm³, 5 % of bulk water): rarer heights average a handful of molecules
 RHO_O_MIN = 0.05
 
@@ -103,12 +109,8 @@ def plot_profiles(ds: xr.Dataset, model: str, outdir: Path) -> str:
                 ax.text(0.5, 0.5, "no ions at n = 0", transform=ax.transAxes, ha="center", va="center", color="0.4")
                 ax.set_yticks([])
                 continue
-            curves = {"reference": _reference(ds, q).sel(n_ion=k)} if REFERENCE in ds.model.values else {}
-            curves.update({v: da.sel(n_ion=k) for v, da in variants(ds, q, model).items()})
-            status = {"reference": _reference(ds, "status").sel(n_ion=k)} if REFERENCE in ds.model.values else {}
-            status.update({v: da.sel(n_ion=k) for v, da in variants(ds, "status", model).items()})
-            rho = {"reference": _reference(ds, "rho_O").sel(n_ion=k)} if REFERENCE in ds.model.values else {}
-            rho.update({v: da.sel(n_ion=k) for v, da in variants(ds, "rho_O", model).items()} if "rho_O" in ds else {})
+            curves, status = _runs_at(ds, q, model, k), _runs_at(ds, "status", model, k)
+            rho = _runs_at(ds, "rho_O", model, k) if "rho_O" in ds else {}
             for name, da in curves.items():
                 if q == "cos_theta" and name in rho:
                     da = da.where(rho[name] >= RHO_O_MIN)
