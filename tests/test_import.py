@@ -6,6 +6,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read, write
 
 from edlbench.build import BuildConfig, build_interface
+from edlbench.dataset import DatasetConfig, build_datasets
 from edlbench.errors import InputError
 from edlbench.importer import ImportConfig, import_files, validate_frame
 from edlbench.trajectory import read_frames
@@ -27,6 +28,15 @@ def test_valid_vasp_style_extxyz_is_accepted(tmp_path):
     assert back[1].info["REF_energy"] == pytest.approx(-4.1 * len(back[1]))
     np.testing.assert_allclose(back[0].arrays["REF_forces"], frames[0].get_forces(), atol=1e-7)
     assert read_frames(tmp_path / "out/n1.extxyz").labels is not None  # dataset keeps these labels
+
+
+def test_imported_frames_get_no_oracle_labelled_contact_frames(tmp_path):
+    """Close-contact copies need the oracle's labels; beside DFT labels they would mix two references."""
+    write(tmp_path / "vasp.extxyz", [dft_frame(1, -4.0 - 0.01 * k) for k in range(6)])
+    import_files([tmp_path / "vasp.extxyz"], tmp_path / "out", ImportConfig())
+    with pytest.raises(InputError, match=r"n1.extxyz: dataset.contact_fraction=0.2 needs the oracle"):
+        build_datasets([tmp_path / "out/n1.extxyz"], tmp_path / "sets", DatasetConfig(contact_fraction=0.2))
+    assert not (tmp_path / "sets/manifest.json").exists()
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from ase.neighborlist import neighbor_list
 
 from edlbench.build import BuildConfig, build_interface
 from edlbench.dataset import DatasetConfig, build_datasets, labelled_frames
+from edlbench.interface import heights, surface_planes
 from edlbench.profiles import ProfileConfig, compute_profiles
 from edlbench.reference.forcefield import AU, KCAL, build_system, cutoff_nm, metal_lj_force, metal_pair_terms, surface_layers
 from edlbench.reference.oracle import KJMOL_TO_EV, OracleCalculator, ReferenceConfig, run_reference_md
@@ -147,6 +148,56 @@ def test_datasets(trajectories, tmp_path):
         assert a.info["REF_energy"] == pytest.approx(ref.info["REF_energy"], abs=1e-9)
         np.testing.assert_allclose(a.arrays["REF_forces"], ref.arrays["REF_forces"], atol=1e-7)
         assert a.calc is None  # no default energy/forces keys for a package to pick up
+
+
+def metal_contact(atoms: Atoms) -> float:
+    """Closest metal–(water or ion) distance in `atoms`, Å (within 4 Å)."""
+    metal = np.array(atoms.get_chemical_symbols()) == "Au"
+    i, j, d = neighbor_list("ijd", atoms, 4.0)
+    return float(d[metal[i] & ~metal[j]].min())
+
+
+def face_distance(atoms: Atoms) -> np.ndarray:
+    """Distance (Å) of every atom from its nearer metal face."""
+    metal = np.array(atoms.get_chemical_symbols()) == "Au"
+    lz = np.array([atoms.cell[2, 2]])
+    z_low, z_up = surface_planes(atoms.positions[metal, 2][None], lz, "test")
+    h = heights(atoms.positions[:, 2][None], z_low, lz)[0]
+    return np.minimum(h, (z_up - z_low)[0] - h)
+
+
+def test_contact_frames_push_first_layer_onto_the_wall(trajectories, tmp_path):
+    """Close-contact copies: thermal splits and test sets unchanged; first-layer waters moved
+    rigidly along the normal toward their face by at most `push`, the rest not at all; closer to
+    the metal than any thermal frame and, the wall being repulsive, higher in oracle energy."""
+    plain = build_datasets(trajectories.values(), tmp_path / "plain", DatasetConfig(stride=4, seed=5))
+    cfg = DatasetConfig(stride=4, seed=5, contact_fraction=0.5, contact_push=0.5, contact_layer=3.5)
+    manifest = build_datasets(trajectories.values(), tmp_path / "aug", cfg)
+    for n in (0, 4):
+        counts, before = manifest["counts"][f"n{n}"], plain["counts"][f"n{n}"]
+        assert counts["contact"] == round(0.5 * before["train"]) > 0
+        assert (counts["train"], counts["valid"], counts["test"]) == (before["train"] + counts["contact"], before["valid"], before["test"])
+        assert manifest["sha256"][f"test/n{n}"] == plain["sha256"][f"test/n{n}"]
+        train = read(tmp_path / f"aug/n{n}/train.extxyz", ":")
+        thermal = {a.info["source"]: a for a in train if not a.info["source"].endswith("+contact")}
+        symbols = np.array(train[0].get_chemical_symbols())
+        o, h_idx = np.flatnonzero(symbols == "O"), np.flatnonzero(symbols == "H")
+        closest, rise = [], []
+        for a in (a for a in train if a.info["source"].endswith("+contact")):
+            p = thermal[a.info["source"].removesuffix("+contact")]
+            d = a.positions - p.positions
+            np.testing.assert_array_equal(d[:, :2], 0.0)
+            assert np.all(d[symbols == "Au"] == 0.0) and np.abs(d[:, 2]).max() <= 0.5 + 1e-6
+            owner = np.argmin(np.linalg.norm(p.positions[h_idx, None] - p.positions[None, o], axis=2), axis=1)
+            np.testing.assert_allclose(d[h_idx], d[o][owner], atol=1e-6)  # each H moves with its O (extxyz: 8 decimals)
+            before_o, after_o = face_distance(p)[o], face_distance(a)[o]
+            moved = np.abs(d[o, 2]) > 1e-6
+            assert moved.any() and np.all(before_o[moved] < 3.5) and np.all(before_o[~moved] >= 3.5)
+            np.testing.assert_allclose(before_o[moved] - after_o[moved], np.abs(d[o, 2][moved]), atol=1e-6)
+            closest.append(metal_contact(a))
+            rise.append(a.info["REF_energy"] - p.info["REF_energy"])
+        assert min(closest) < min(metal_contact(a) for a in thermal.values())
+        assert np.mean(rise) > 0, rise
 
 
 def pair_energy(metal_terms: dict, r: float) -> float:

@@ -6,7 +6,9 @@ labelled with the oracle unless they already carry labels (imported DFT data), s
 ``mixed`` (every charge state; with ``mixed_equal_size`` it draws an equal share from each
 state so that it is no larger than a single-charge set, the study's fair comparison). Test
 sets are per charge state. Labels are stored under explicit keys, ``REF_energy`` (eV, info)
-and ``REF_forces`` (eV/Å, arrays), so no package silently reads its own default keys.
+and ``REF_forces`` (eV/Å, arrays), so no package silently reads its own default keys. With
+``contact_fraction`` > 0 each charge state's training split also holds oracle-labelled
+close-contact copies of its frames (:mod:`edlbench.augment`); validation and test hold none.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ase.io import write
 from pydantic import Field
 from tqdm import tqdm
 
+from edlbench.augment import contact_frames
 from edlbench.config import Seed, Stride, settings
 from edlbench.errors import InputError
 from edlbench.files import atomic_output
@@ -45,6 +48,10 @@ class DatasetConfig:
     seed: Seed = 0
     ion: Annotated[str, Field(description="counter-ion element")] = "Na"
     units: Annotated[Units, Field(description="units of labels already in the frames (imported data): auto = eV, checked")] = "auto"
+    contact_fraction: Annotated[float, Field(ge=0, le=1, description="share of each charge state's training frames added again "
+                                             "as oracle-labelled close-contact copies (edlbench.augment); 0 = none")] = 0.0
+    contact_push: Annotated[float, Field(gt=0, le=1.5, description="largest push of a first-layer molecule toward the metal, Å")] = 0.5
+    contact_layer: Annotated[float, Field(gt=0, description="molecules within this height of a metal face are pushed, Å")] = 3.5
 
     def __post_init__(self) -> None:
         if self.valid_fraction + self.test_fraction >= 1:
@@ -72,9 +79,15 @@ def labelled_frames(path: Path, cfg: DatasetConfig) -> list[Atoms]:
             atoms.info.update({ENERGY_KEY: energy, "reference": "imported"})
             atoms.arrays[FORCES_KEY] = forces
         return images
+    return oracle_labelled(images, path, frames.info)
+
+
+def oracle_labelled(images: list[Atoms], path: Path, info: dict) -> list[Atoms]:
+    """`images` labelled in place by the oracle with the force field that the run `path` (run info
+    `info`) recorded."""
     from edlbench.reference.oracle import OracleCalculator, force_field_of
 
-    calc = OracleCalculator(where=str(path), **force_field_of(frames.info))
+    calc = OracleCalculator(where=str(path), **force_field_of(info))
     for atoms in tqdm(images, desc=f"label {path.name}", unit="frame", mininterval=2):
         atoms.info["reference"] = "classical-oracle"
         atoms.info[ENERGY_KEY] = calc.get_potential_energy(atoms)
@@ -105,6 +118,7 @@ def build_datasets(trajectories: Iterable[Path], outdir: Path, cfg: DatasetConfi
     """Write the splits under `outdir`; returns (and writes) the manifest."""
     outdir = Path(outdir)
     rng = np.random.default_rng(cfg.seed)
+    contact_rng = np.random.default_rng([cfg.seed, 1])  # its own stream: the splits do not depend on contact_fraction
     by_charge: dict[int, dict[str, list[Atoms]]] = {}
     labelled: dict[str, float] = {}  # pre-labelled file → median per-atom energy, eV
     for path in map(Path, trajectories):
@@ -124,6 +138,13 @@ def build_datasets(trajectories: Iterable[Path], outdir: Path, cfg: DatasetConfi
         order = rng.permutation(len(images))
         parts = {"test": order[:n_test], "valid": order[n_test:n_test + n_valid], "train": order[n_test + n_valid:]}
         by_charge[n_ion] = {name: [images[i] for i in sorted(idx)] for name, idx in parts.items()}
+        if cfg.contact_fraction:
+            if images[0].info["reference"] == "imported":
+                raise InputError(f"{path}: dataset.contact_fraction={cfg.contact_fraction} needs the oracle to label the pushed "
+                                 f"frames, and these frames carry imported labels (set it to 0)")
+            pushed = contact_frames(by_charge[n_ion]["train"], cfg.contact_fraction, cfg.contact_push, cfg.contact_layer,
+                                    cfg.ion, contact_rng)
+            by_charge[n_ion]["train"] += oracle_labelled(pushed, path, read_frames(path, stop=1).info)
     if not by_charge:
         raise InputError("dataset: no trajectories given")
     if len(labelled) > 1 and (problem := consistency_problem(labelled)):
@@ -135,6 +156,7 @@ def build_datasets(trajectories: Iterable[Path], outdir: Path, cfg: DatasetConfi
             files[f"n{n}/{split}"] = _write(splits[split], outdir / f"n{n}" / f"{split}.extxyz")
         files[f"test/n{n}"] = _write(splits["test"], outdir / "test" / f"n{n}.extxyz")
         counts[f"n{n}"] = {k: len(v) for k, v in splits.items()}
+        counts[f"n{n}"]["contact"] = sum(a.info["source"].endswith("+contact") for a in splits["train"])
     for split in ("train", "valid"):
         mixed = []
         share = min(len(s[split]) for s in by_charge.values()) // len(by_charge) if cfg.mixed_equal_size else None

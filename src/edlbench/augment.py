@@ -1,0 +1,56 @@
+"""Close-contact frames: training data on the repulsive wall that thermal frames never reach.
+
+A 300-K reference run keeps every water O and ion more than ≈ 2 Å above the metal's surface
+plane, so a model trained on its frames alone learns nothing about closer approach: a small,
+strictly local basis can then extrapolate the metal–water interaction to an attractive well, and
+its MD pulls waters into the slab (the demo's GRACE-FS, benchmarks/RESULTS.md, sessions 21–25).
+A copy of a training frame in which every first-layer molecule is pushed toward its nearest
+metal face, labelled by the oracle like any other frame, puts that wall into the data. This is
+the oracle-labelled counterpart of pyace's ZBL augmentation (``pyace.data_aug``), for a reference
+that can label any structure exactly.
+
+Each water moves rigidly (O and its two H together, so the intramolecular geometry stays
+thermal), each ion on its own, along the surface normal by δ ~ U(0, push) Å; molecules whose O
+or ion lies above ``layer`` Å from both faces stay where they are. Test frames are never
+augmented: test errors stay errors on thermal frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ase import Atoms
+
+from edlbench.geometry import metal_symbol
+from edlbench.interface import heights, surface_planes, water_hydrogens
+
+
+def pushed_toward_metal(atoms: Atoms, push: float, layer: float, ion: str, rng: np.random.Generator) -> Atoms:
+    """A copy of `atoms` with every molecule within `layer` Å of a metal face moved toward it by
+    δ ~ U(0, `push`) Å (waters rigidly); info ``source`` gains ``+contact``."""
+    where = atoms.info.get("source", "frame")
+    symbols = np.array(atoms.get_chemical_symbols())
+    metal = metal_symbol(list(symbols), where)
+    pos = atoms.positions.copy()
+    lz = np.array([atoms.cell[2, 2]])
+    z_low, z_up = surface_planes(pos[symbols == metal, 2][None], lz, where)
+    o_idx, h_idx = np.flatnonzero(symbols == "O"), np.flatnonzero(symbols == "H")
+    hydrogens = water_hydrogens(pos[None], atoms.cell.array[None], o_idx, h_idx, where)[0]
+    anchors = np.concatenate([o_idx, np.flatnonzero(symbols == ion)])
+    members = [[o, *hs] for o, hs in zip(o_idx, hydrogens)] + [[i] for i in anchors[len(o_idx):]]
+    h = heights(pos[anchors, 2][None], z_low, lz)[0]
+    thickness = (z_up - z_low)[0]
+    for atoms_of, h_low in zip(members, h):
+        h_up = thickness - h_low
+        if min(h_low, h_up) < layer:
+            pos[atoms_of, 2] += rng.uniform(0.0, push) * (-1.0 if h_low < h_up else 1.0)
+    out = Atoms(symbols, positions=pos, cell=atoms.cell, pbc=atoms.pbc)
+    out.info.update({k: v for k, v in atoms.info.items() if k in ("source", "ion", "n_ion", "sigma")})
+    out.info["source"] = f"{where}+contact"
+    return out
+
+
+def contact_frames(images: list[Atoms], fraction: float, push: float, layer: float, ion: str,
+                   rng: np.random.Generator) -> list[Atoms]:
+    """Pushed copies (unlabelled) of round(`fraction` · len(images)) frames drawn without replacement."""
+    n = min(len(images), int(round(fraction * len(images))))
+    return [pushed_toward_metal(images[i], push, layer, ion, rng) for i in sorted(rng.choice(len(images), n, replace=False))]
