@@ -24,28 +24,32 @@ from edlbench.geometry import metal_symbol
 from edlbench.interface import heights, surface_planes, water_hydrogens
 
 
-def pushed_toward_metal(atoms: Atoms, push: float, layer: float, ion: str, rng: np.random.Generator) -> Atoms:
-    """A copy of `atoms` with every molecule within `layer` Å of a metal face moved toward it by
-    δ ~ U(0, `push`) Å (waters rigidly); info ``source`` gains ``+contact``."""
+def first_layer(atoms: Atoms, layer: float, ion: str) -> list[tuple[np.ndarray, float]]:
+    """Every water (O and its two H) and `ion` within `layer` Å of a metal face, as (atom indices,
+    direction toward that face along z: −1 for the lower face, +1 for the upper)."""
     where = atoms.info.get("source", "frame")
     symbols = np.array(atoms.get_chemical_symbols())
     metal = metal_symbol(list(symbols), where)
-    pos = atoms.positions.copy()
     lz = np.array([atoms.cell[2, 2]])
-    z_low, z_up = surface_planes(pos[symbols == metal, 2][None], lz, where)
+    z_low, z_up = surface_planes(atoms.positions[symbols == metal, 2][None], lz, where)
     o_idx, h_idx = np.flatnonzero(symbols == "O"), np.flatnonzero(symbols == "H")
-    hydrogens = water_hydrogens(pos[None], atoms.cell.array[None], o_idx, h_idx, where)[0]
-    anchors = np.concatenate([o_idx, np.flatnonzero(symbols == ion)])
-    members = [[o, *hs] for o, hs in zip(o_idx, hydrogens)] + [[i] for i in anchors[len(o_idx):]]
-    h = heights(pos[anchors, 2][None], z_low, lz)[0]
-    thickness = (z_up - z_low)[0]
-    for atoms_of, h_low in zip(members, h):
-        h_up = thickness - h_low
-        if min(h_low, h_up) < layer:
-            pos[atoms_of, 2] += rng.uniform(0.0, push) * (-1.0 if h_low < h_up else 1.0)
-    out = Atoms(symbols, positions=pos, cell=atoms.cell, pbc=atoms.pbc)
+    hydrogens = water_hydrogens(atoms.positions[None], atoms.cell.array[None], o_idx, h_idx, where)[0]
+    ions = np.flatnonzero(symbols == ion)
+    members = [np.array([o, *hs]) for o, hs in zip(o_idx, hydrogens)] + [np.array([i]) for i in ions]
+    h_low = heights(atoms.positions[np.concatenate([o_idx, ions]), 2][None], z_low, lz)[0]
+    h_up = (z_up - z_low)[0] - h_low
+    return [(m, -1.0 if lo < up else 1.0) for m, lo, up in zip(members, h_low, h_up) if min(lo, up) < layer]
+
+
+def pushed_toward_metal(atoms: Atoms, push: float, layer: float, ion: str, rng: np.random.Generator) -> Atoms:
+    """A copy of `atoms` with every molecule of :func:`first_layer` moved toward its face by
+    δ ~ U(0, `push`) Å (waters rigidly); info ``source`` gains ``+contact``."""
+    pos = atoms.positions.copy()
+    for members, toward in first_layer(atoms, layer, ion):
+        pos[members, 2] += toward * rng.uniform(0.0, push)
+    out = Atoms(atoms.get_chemical_symbols(), positions=pos, cell=atoms.cell, pbc=atoms.pbc)
     out.info.update({k: v for k, v in atoms.info.items() if k in ("source", "ion", "n_ion", "sigma")})
-    out.info["source"] = f"{where}+contact"
+    out.info["source"] = f"{atoms.info.get('source', 'frame')}+contact"
     return out
 
 
