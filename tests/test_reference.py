@@ -12,7 +12,7 @@ from ase.neighborlist import neighbor_list
 
 from edlbench.build import BuildConfig, build_interface
 from edlbench.dataset import DatasetConfig, build_datasets, labelled_frames
-from edlbench.interface import heights, surface_planes
+from edlbench.interface import heights, surface_planes, water_hydrogens
 from edlbench.profiles import ProfileConfig, compute_profiles
 from edlbench.reference.forcefield import AU, KCAL, build_system, cutoff_nm, metal_lj_force, metal_pair_terms, surface_layers
 from edlbench.reference.oracle import KJMOL_TO_EV, OracleCalculator, ReferenceConfig, run_reference_md
@@ -188,8 +188,8 @@ def test_contact_frames_push_first_layer_onto_the_wall(trajectories, tmp_path):
             d = a.positions - p.positions
             np.testing.assert_array_equal(d[:, :2], 0.0)
             assert np.all(d[symbols == "Au"] == 0.0) and np.abs(d[:, 2]).max() <= 0.5 + 1e-6
-            owner = np.argmin(np.linalg.norm(p.positions[h_idx, None] - p.positions[None, o], axis=2), axis=1)
-            np.testing.assert_allclose(d[h_idx], d[o][owner], atol=1e-6)  # each H moves with its O (extxyz: 8 decimals)
+            hs = water_hydrogens(p.positions[None], p.cell.array[None], o, h_idx, "test")[0]
+            np.testing.assert_allclose(d[hs], np.repeat(d[o][:, None], 2, axis=1), atol=1e-6)  # H move with their O (extxyz: 8 decimals)
             before_o, after_o = face_distance(p)[o], face_distance(a)[o]
             moved = np.abs(d[o, 2]) > 1e-6
             assert moved.any() and np.all(before_o[moved] < 3.5) and np.all(before_o[~moved] >= 3.5)

@@ -1,13 +1,14 @@
 """Close-contact frames: training data on the repulsive wall that thermal frames never reach.
 
 A 300-K reference run keeps every water O and ion more than ≈ 2 Å above the metal's surface
-plane, so a model trained on its frames alone learns nothing about closer approach: a small,
-strictly local basis can then extrapolate the metal–water interaction to an attractive well, and
-its MD pulls waters into the slab (the demo's GRACE-FS, benchmarks/RESULTS.md, sessions 21–25).
-A copy of a training frame in which every first-layer molecule is pushed toward its nearest
-metal face, labelled by the oracle like any other frame, puts that wall into the data. This is
-the oracle-labelled counterpart of pyace's ZBL augmentation (``pyace.data_aug``), for a reference
-that can label any structure exactly.
+plane, so a model trained on its frames alone learns nothing about closer approach: the demo's
+GRACE-FS rises only 1.1 eV where the oracle rises 7.5 eV for a water pushed 1 Å toward the metal
+(benchmarks/contact_wall.py). A copy of a training frame in which every first-layer molecule is
+pushed toward its nearest metal face, labelled by the oracle like any other frame, puts that wall
+into the data: with half as many copies as frames the same model follows the oracle's wall to
+0.8 Å (RESULTS.md, session 25). That alone did not keep its 20-ps MD stable, which also drifts
+along directions a push along z does not sample. This is the oracle-labelled counterpart of
+pyace's ZBL augmentation (``pyace.data_aug``), for a reference that can label any structure.
 
 Each water moves rigidly (O and its two H together, so the intramolecular geometry stays
 thermal), each ion on its own, along the surface normal by δ ~ U(0, push) Å; molecules whose O
