@@ -47,8 +47,8 @@ def pushed(path: Path, layer: float, deltas: np.ndarray) -> list[Atoms]:
     return oracle_labelled(out, path, read_frames(path, stop=1).info)
 
 
-def score(frames: list[Atoms], energies: np.ndarray) -> dict[float, float]:
-    """Median over waters of ΔE_model/ΔE_oracle per δ > 0 (frames of one water share `source`, `water`)."""
+def score(frames: list[Atoms], energies: np.ndarray) -> dict[float, tuple[float, float, float]]:
+    """Per δ > 0: medians over waters of ΔE_oracle, ΔE_model (eV) and their ratio (frames of one water share `source`, `water`)."""
     keys = [(a.info["source"], a.info["water"]) for a in frames]
     rise, ref = {}, {}
     for key in dict.fromkeys(keys):
