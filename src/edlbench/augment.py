@@ -49,13 +49,13 @@ def pushed_toward_metal(atoms: Atoms, push: float, layer: float, ion: str, rng: 
     for members, toward in first_layer(atoms, layer, ion):
         pos[members, 2] += toward * rng.uniform(0.0, push)
     out = Atoms(atoms.get_chemical_symbols(), positions=pos, cell=atoms.cell, pbc=atoms.pbc)
-    out.info.update({k: v for k, v in atoms.info.items() if k in ("source", "ion", "n_ion", "sigma")})
-    out.info["source"] = f"{atoms.info.get('source', 'frame')}+contact"
+    out.info.update({k: v for k, v in atoms.info.items() if k in ("ion", "n_ion", "sigma")},
+                    source=f"{atoms.info.get('source', 'frame')}+contact")
     return out
 
 
 def contact_frames(images: list[Atoms], fraction: float, push: float, layer: float, ion: str,
                    rng: np.random.Generator) -> list[Atoms]:
-    """Pushed copies (unlabelled) of round(`fraction` · len(images)) frames drawn without replacement."""
-    n = min(len(images), int(round(fraction * len(images))))
-    return [pushed_toward_metal(images[i], push, layer, ion, rng) for i in sorted(rng.choice(len(images), n, replace=False))]
+    """Pushed copies (unlabelled) of round(`fraction` · len(images)) frames drawn without replacement (`fraction` ≤ 1)."""
+    chosen = sorted(rng.choice(len(images), int(round(fraction * len(images))), replace=False))
+    return [pushed_toward_metal(images[i], push, layer, ion, rng) for i in chosen]

@@ -123,7 +123,8 @@ def build_datasets(trajectories: Iterable[Path], outdir: Path, cfg: DatasetConfi
     labelled: dict[str, float] = {}  # pre-labelled file → median per-atom energy, eV
     for path in map(Path, trajectories):
         images = labelled_frames(path, cfg)
-        if images[0].info["reference"] == "imported":
+        imported = images[0].info["reference"] == "imported"
+        if imported:
             labelled[str(path)] = float(np.median([a.info[ENERGY_KEY] / len(a) for a in images]))
         n_ion = int(sum(s == cfg.ion for s in images[0].get_chemical_symbols()))
         sigma = surface_charge(n_ion, lateral_area(images[0].cell))
@@ -139,7 +140,7 @@ def build_datasets(trajectories: Iterable[Path], outdir: Path, cfg: DatasetConfi
         parts = {"test": order[:n_test], "valid": order[n_test:n_test + n_valid], "train": order[n_test + n_valid:]}
         by_charge[n_ion] = {name: [images[i] for i in sorted(idx)] for name, idx in parts.items()}
         if cfg.contact_fraction:
-            if images[0].info["reference"] == "imported":
+            if imported:
                 raise InputError(f"{path}: dataset.contact_fraction={cfg.contact_fraction} needs the oracle to label the pushed "
                                  f"frames, and these frames carry imported labels (set it to 0)")
             pushed = contact_frames(by_charge[n_ion]["train"], cfg.contact_fraction, cfg.contact_push, cfg.contact_layer,
